@@ -1,0 +1,70 @@
+/**
+ * Builds the lrcast Fastify instance: database, cross-cutting plugins (problem details, auth,
+ * API docs, dashboard assets) and one route module per resource. `server.ts` listens.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import sensible from '@fastify/sensible';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { openDb, type Db } from './store/db.js';
+import { seedFixtures } from './store/seed.js';
+import { projectPath } from './paths.js';
+import problemPlugin from './plugins/problem.js';
+import authPlugin from './plugins/auth.js';
+import curvesRoutes from './routes/curves.js';
+import scheduleRoutes from './routes/schedules.js';
+import healthRoutes from './routes/health.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
+
+export const BODY_LIMIT = 64 * 1024 * 1024;
+
+export interface AppOptions {
+  dbPath: string;
+  /** Load the fixture curves into an empty database. */
+  seed?: boolean;
+  /** When set, mutating requests need `Authorization: Bearer <token>`. */
+  token?: string;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+
+  const db = openDb(options.dbPath);
+  app.decorate('db', db);
+  app.addHook('onClose', async () => db.close());
+  if (options.seed) {
+    const loaded = seedFixtures(db);
+    if (loaded > 0) app.log.info(`loaded ${loaded} demo curves from fixtures/`);
+  }
+
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  await app.register(problemPlugin);
+  await app.register(sensible);
+  await app.register(authPlugin, { token: options.token });
+  await app.register(swagger, { mode: 'static', specification: { path: projectPath('openapi.yaml'), baseDir: projectPath() } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes);
+  await app.register(curvesRoutes);
+  await app.register(scheduleRoutes);
+
+  const dashboardDir = projectPath('public');
+  if (existsSync(dashboardDir)) await app.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: false });
+
+  return app;
+}

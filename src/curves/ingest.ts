@@ -1,0 +1,68 @@
+/**
+ * Ingest: turn an upload (JSON points or CSV columns) into a validated curve and store it.
+ * All checks run before the single write transaction, so nothing is stored from a rejected request.
+ */
+import { badRequest } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { insertCurve, type CurveSummary } from '../store/curves.js';
+import { MAX_POINTS, validatePoints, type PointColumns } from './points.js';
+import { curveSchedule } from './schedule.js';
+
+export interface CurveUpload {
+  name?: unknown;
+  schedule?: unknown;
+  warmupSteps?: unknown;
+  meta?: unknown;
+}
+
+/** JSON `points: [{step, loss, lr?}]` to columns; every value must be a JSON number. */
+export function pointsFromJson(points: unknown): PointColumns {
+  if (!Array.isArray(points)) throw badRequest('points must be an array of {step, loss, lr?}', 'points');
+  if (points.length > MAX_POINTS) throw badRequest(`${points.length} points is over the limit of ${MAX_POINTS}`, 'points');
+  const n = points.length;
+  const steps = new Float64Array(n);
+  const losses = new Float64Array(n);
+  let lrs: Float64Array | null = null;
+  for (let i = 0; i < n; i++) {
+    const p = points[i] as Record<string, unknown> | null;
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw badRequest('each point must be an object {step, loss, lr?}', `points[${i}]`);
+    for (const key of ['step', 'loss'] as const) {
+      if (typeof p[key] !== 'number') throw badRequest(`${key} must be a number, got ${JSON.stringify(p[key] ?? null)}`, `points[${i}].${key}`);
+    }
+    steps[i] = p.step as number;
+    losses[i] = p.loss as number;
+    if (p.lr !== undefined && p.lr !== null) {
+      if (typeof p.lr !== 'number') throw badRequest(`lr must be a number, got ${JSON.stringify(p.lr)}`, `points[${i}].lr`);
+      if (!lrs) lrs = new Float64Array(n).fill(NaN);
+      lrs[i] = p.lr;
+    }
+  }
+  return { steps, losses, lrs };
+}
+
+function checkUpload(upload: CurveUpload) {
+  if (typeof upload.name !== 'string' || upload.name.trim() === '') throw badRequest('name is required (a non-empty string)', 'name');
+  if (upload.name.length > 200) throw badRequest('name is longer than 200 characters', 'name');
+  if (upload.schedule !== undefined && upload.schedule !== null && typeof upload.schedule !== 'string') {
+    throw badRequest('schedule must be a schedule spec string', 'schedule');
+  }
+  let warmupSteps: number | null = null;
+  if (upload.warmupSteps !== undefined && upload.warmupSteps !== null && upload.warmupSteps !== '') {
+    warmupSteps = typeof upload.warmupSteps === 'string' ? Number(upload.warmupSteps) : (upload.warmupSteps as number);
+    if (typeof warmupSteps !== 'number' || !Number.isInteger(warmupSteps) || warmupSteps < 0) {
+      throw badRequest(`warmupSteps must be a non-negative integer, got ${JSON.stringify(upload.warmupSteps)}`, 'warmupSteps');
+    }
+  }
+  const meta = upload.meta ?? {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badRequest('meta must be a JSON object', 'meta');
+  const schedule = typeof upload.schedule === 'string' && upload.schedule.trim() !== '' ? upload.schedule.trim() : null;
+  return { name: upload.name.trim(), schedule, warmupSteps, meta: meta as Record<string, unknown> };
+}
+
+/** Validate an upload completely, then store it in one transaction. */
+export function ingestCurve(db: Db, upload: CurveUpload, points: PointColumns): CurveSummary {
+  const head = checkUpload(upload);
+  validatePoints(points);
+  curveSchedule(points, head.schedule, head.warmupSteps); // throws 400 when spec and points disagree
+  return insertCurve(db, { ...head, points });
+}

@@ -1,0 +1,92 @@
+/**
+ * The per-step schedule of a curve: from its spec when given (logged lr values must agree),
+ * otherwise rebuilt from the logged lr values.
+ */
+import { badRequest } from '../errors.js';
+import { expandSchedule } from '../schedule/expand.js';
+import { parseSchedule, ScheduleError } from '../schedule/spec.js';
+import type { PointColumns } from './points.js';
+
+/** Relative tolerance between a logged lr and the spec's lr at that step. */
+export const LR_AGREEMENT = 1e-6;
+
+/**
+ * Check the spec against the points (every point inside the run; logged lrs agree to 1e-6
+ * relative) and return its per-step learning rates. Throws 400 listing the first mismatches.
+ */
+export function scheduleFromSpec(spec: string, points: PointColumns): Float64Array {
+  let lrs: Float64Array;
+  try {
+    lrs = expandSchedule(parseSchedule(spec));
+  } catch (error) {
+    if (error instanceof ScheduleError) {
+      throw badRequest(`invalid schedule: ${error.message}`, error.key === 'schedule' ? 'schedule' : `schedule.${error.key}`);
+    }
+    throw error;
+  }
+  const { steps } = points;
+  const last = steps[steps.length - 1]!;
+  if (last >= lrs.length) {
+    throw badRequest(`point at step ${last} lies beyond the schedule, which has ${lrs.length} steps (0..${lrs.length - 1})`, 'schedule');
+  }
+  if (points.lrs) {
+    const mismatches: { step: number; logged: number; schedule: number }[] = [];
+    for (let i = 0; i < steps.length && mismatches.length < 5; i++) {
+      const logged = points.lrs[i]!;
+      if (Number.isNaN(logged)) continue;
+      const expected = lrs[steps[i]!]!;
+      if (Math.abs(logged - expected) > LR_AGREEMENT * Math.max(Math.abs(expected), Math.abs(logged))) {
+        mismatches.push({ step: steps[i]!, logged, schedule: expected });
+      }
+    }
+    if (mismatches.length > 0) {
+      const list = mismatches.map((m) => `step ${m.step}: logged ${m.logged}, schedule ${m.schedule}`).join('; ');
+      throw badRequest(`logged lr values disagree with the schedule (more than ${LR_AGREEMENT} relative): ${list}`, 'schedule', {
+        mismatches,
+      });
+    }
+  }
+  return lrs;
+}
+
+/**
+ * Rebuild the per-step schedule (steps 0..lastStep) from logged lr values: exact where every
+ * step is logged, linear interpolation between logged steps, and before the first logged step a
+ * linear warmup from 0 over `warmupSteps` (reaching the first logged lr at step warmupSteps-1),
+ * holding that lr until the first logged step. Without warmupSteps the first lr holds from step 0.
+ */
+export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Float64Array {
+  const { steps } = points;
+  const known: number[] = [];
+  if (points.lrs) for (let i = 0; i < steps.length; i++) if (!Number.isNaN(points.lrs[i]!)) known.push(i);
+  if (known.length === 0) {
+    throw badRequest('the curve has neither a schedule spec nor lr values: give `schedule` or an lr per point', 'schedule');
+  }
+  const lastStep = steps[steps.length - 1]!;
+  const lrs = new Float64Array(lastStep + 1);
+  const stepOf = (k: number) => steps[known[k]!]!;
+  const lrOf = (k: number) => points.lrs![known[k]!]!;
+  const firstStep = stepOf(0);
+  const firstLr = lrOf(0);
+  for (let s = 0; s < firstStep; s++) {
+    lrs[s] = s < warmupSteps ? (warmupSteps <= 1 ? firstLr : (firstLr * s) / (warmupSteps - 1)) : firstLr;
+  }
+  for (let k = 0; k < known.length; k++) {
+    const s0 = stepOf(k);
+    const v0 = lrOf(k);
+    lrs[s0] = v0;
+    if (k + 1 < known.length) {
+      const s1 = stepOf(k + 1);
+      const v1 = lrOf(k + 1);
+      for (let s = s0 + 1; s < s1; s++) lrs[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
+    } else {
+      for (let s = s0 + 1; s <= lastStep; s++) lrs[s] = v0; // last logged lr holds to the end
+    }
+  }
+  return lrs;
+}
+
+/** The per-step schedule of a curve, however it was given. */
+export function curveSchedule(points: PointColumns, spec?: string | null, warmupSteps?: number | null): Float64Array {
+  return spec ? scheduleFromSpec(spec, points) : scheduleFromLoggedLrs(points, warmupSteps ?? 0);
+}

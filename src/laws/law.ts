@@ -1,0 +1,35 @@
+/**
+ * The interface every loss-curve law implements (one file per law in this folder).
+ *
+ * Conventions shared by all laws: `lrs` is the per-step learning rate indexed by step from 0,
+ * warmup included (see src/schedule/expand.ts); `steps` are the steps to predict the loss at.
+ */
+
+/** One parameter of a law, as lmfit declares them: name, initial value, bounds. */
+export interface ParamSpec {
+  name: string;
+  init: number;
+  min: number;
+  max: number;
+  description: string;
+}
+
+export interface Law<Options = Record<string, unknown>> {
+  readonly id: LawId;
+  readonly title: string;
+  readonly params: readonly ParamSpec[];
+  /** Predicted loss at each of `steps` for the schedule `lrs`. */
+  predict(lrs: Float64Array, steps: ArrayLike<number>, params: ArrayLike<number>, options?: Options): Float64Array;
+  /**
+   * Predictions and their analytic derivatives: `jacobian[i * P + j] = d pred[i] / d params[j]`
+   * (row-major, P = params.length).
+   */
+  predictWithJacobian(
+    lrs: Float64Array,
+    steps: ArrayLike<number>,
+    params: ArrayLike<number>,
+    options?: Options,
+  ): { pred: Float64Array; jacobian: Float64Array };
+}
+
+export type LawId = 'mpl' | 'lra';

@@ -1,0 +1,7 @@
+/** Liveness and what the service runs with. */
+import type { FastifyInstance } from 'fastify';
+import { countCurves } from '../store/curves.js';
+
+export default async function healthRoutes(app: FastifyInstance) {
+  app.get('/health', async () => ({ status: 'ok', curves: countCurves(app.db) }));
+}

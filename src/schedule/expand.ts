@@ -1,0 +1,85 @@
+/**
+ * Per-step expansion: the learning rate of every step `s = 0 .. total-1` of a schedule.
+ *
+ * The formulas are those the fixtures were trained with (fixtures/README.md), written in
+ * the same order of operations so values agree with the reference to the last bits.
+ */
+import { parseSchedule, type ScheduleSpec } from './spec.js';
+
+/** Linear warmup from 0: `peak * s / (warmup - 1)`, reaching peak at step warmup-1. */
+function warmupLr(peak: number, warmup: number, s: number): number {
+  return warmup <= 1 ? peak : (peak * s) / (warmup - 1);
+}
+
+function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' }>, s: number): number {
+  const { peak, total, warmup } = spec;
+  switch (spec.family) {
+    case 'constant':
+      return peak;
+    case 'cosine': {
+      const { final } = spec;
+      return final + 0.5 * (peak - final) * (1 + Math.cos((Math.PI * (s - warmup)) / (total - warmup)));
+    }
+    case 'linear': {
+      const span = total - 1 - warmup;
+      return span <= 0 ? peak : peak + ((spec.final - peak) * (s - warmup)) / span;
+    }
+    case 'wsd': {
+      const { decayStart, final } = spec;
+      if (s < decayStart) return peak;
+      const span = total - decayStart;
+      switch (spec.shape) {
+        case 'exp':
+          return peak ** ((total - s) / span) * final ** ((s - decayStart) / span);
+        case 'linear':
+          return peak + ((final - peak) * (s - decayStart)) / span;
+        case 'cosine':
+          return final + 0.5 * (peak - final) * (1 + Math.cos((Math.PI * (s - decayStart)) / span));
+        case 'sqrt':
+          return final + (peak - final) * (1 - Math.sqrt((s - decayStart) / span));
+      }
+      break;
+    }
+    case 'step': {
+      let lr = peak;
+      for (let i = 0; i < spec.at.length && s >= spec.at[i]!; i++) lr = spec.to[i]!;
+      return lr;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** Per-step learning rates of a parsed spec or spec string, as float64. */
+export function expandSchedule(input: ScheduleSpec | string): Float64Array {
+  const spec = typeof input === 'string' ? parseSchedule(input) : input;
+  const lrs = new Float64Array(spec.total);
+  if (spec.family === 'piecewise') {
+    const { knots, values } = spec;
+    lrs[0] = values[0]!;
+    for (let i = 0; i + 1 < knots.length; i++) {
+      const s0 = knots[i]!;
+      const s1 = knots[i + 1]!;
+      const v0 = values[i]!;
+      const v1 = values[i + 1]!;
+      for (let s = s0; s <= s1; s++) lrs[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
+    }
+    return lrs;
+  }
+  for (let s = 0; s < spec.total; s++) {
+    lrs[s] = s < spec.warmup ? warmupLr(spec.peak, spec.warmup, s) : decayLr(spec, s);
+  }
+  return lrs;
+}
+
+/** Steps `0, every, 2*every, ...` plus the last step, for sampling a curve of `total` steps. */
+export function sampleSteps(total: number, every: number): number[] {
+  const steps: number[] = [];
+  for (let s = 0; s < total; s += every) steps.push(s);
+  if (steps[steps.length - 1] !== total - 1) steps.push(total - 1);
+  return steps;
+}
+
+/** About `count` evenly spaced steps of a `total`-step run, always including the last. */
+export function evenSteps(total: number, count = 500): number[] {
+  return sampleSteps(total, Math.max(1, Math.ceil(total / count)));
+}

@@ -1,0 +1,183 @@
+/**
+ * Schedule spec grammar: `family:key=value,key=value`.
+ *
+ * Families: constant, cosine, linear, wsd, step, piecewise. A parsed spec is a plain
+ * object; `expandSchedule` (expand.ts) turns it into per-step learning rates.
+ * Every problem is a ScheduleError naming the key that is wrong, so routes can answer
+ * 400 with the offending field.
+ */
+
+export const MAX_TOTAL_STEPS = 10_000_000;
+
+export class ScheduleError extends Error {
+  /** The spec key (or `schedule` for the whole string) that is wrong. */
+  readonly key: string;
+  constructor(message: string, key = 'schedule') {
+    super(message);
+    this.name = 'ScheduleError';
+    this.key = key;
+  }
+}
+
+export type WsdShape = 'exp' | 'linear' | 'cosine' | 'sqrt';
+export const WSD_SHAPES: readonly WsdShape[] = ['exp', 'linear', 'cosine', 'sqrt'];
+
+interface Base {
+  peak: number;
+  total: number;
+  warmup: number;
+}
+export interface ConstantSpec extends Base { family: 'constant' }
+export interface CosineSpec extends Base { family: 'cosine'; final: number }
+export interface LinearSpec extends Base { family: 'linear'; final: number }
+export interface WsdSpec extends Base { family: 'wsd'; decayStart: number; final: number; shape: WsdShape }
+export interface StepSpec extends Base { family: 'step'; at: number[]; to: number[] }
+export interface PiecewiseSpec { family: 'piecewise'; knots: number[]; values: number[]; total: number }
+
+export type ScheduleSpec = ConstantSpec | CosineSpec | LinearSpec | WsdSpec | StepSpec | PiecewiseSpec;
+export type Family = ScheduleSpec['family'];
+export const FAMILIES: readonly Family[] = ['constant', 'cosine', 'linear', 'wsd', 'step', 'piecewise'];
+
+/** Keys each family accepts; the first ones listed are required. */
+const FAMILY_KEYS: Record<Exclude<Family, 'piecewise'>, { required: string[]; optional: string[] }> = {
+  constant: { required: ['peak', 'total'], optional: ['warmup'] },
+  cosine: { required: ['peak', 'total'], optional: ['warmup', 'final'] },
+  linear: { required: ['peak', 'total'], optional: ['warmup', 'final'] },
+  wsd: { required: ['peak', 'total', 'decayStart'], optional: ['warmup', 'final', 'shape'] },
+  step: { required: ['peak', 'total', 'at', 'to'], optional: ['warmup'] },
+};
+
+function parseNumber(raw: string, key: string): number {
+  const text = raw.trim();
+  const value = text === '' ? NaN : Number(text);
+  if (!Number.isFinite(value)) throw new ScheduleError(`${key}=${raw} is not a finite number`, key);
+  return value;
+}
+
+function parseStep(raw: string, key: string): number {
+  const value = parseNumber(raw, key);
+  if (!Number.isInteger(value) || value < 0) throw new ScheduleError(`${key}=${raw} must be a non-negative integer step`, key);
+  return value;
+}
+
+function parseLr(raw: string, key: string): number {
+  const value = parseNumber(raw, key);
+  if (value < 0) throw new ScheduleError(`${key}=${raw}: learning rates must be >= 0`, key);
+  return value;
+}
+
+function parseTotal(raw: string): number {
+  const total = parseStep(raw, 'total');
+  if (total < 1) throw new ScheduleError('total must be at least 1 step', 'total');
+  if (total > MAX_TOTAL_STEPS) throw new ScheduleError(`total=${total} is over the limit of ${MAX_TOTAL_STEPS} steps`, 'total');
+  return total;
+}
+
+function parsePiecewise(body: string): PiecewiseSpec {
+  const knots: number[] = [];
+  const values: number[] = [];
+  for (const part of body.split(';')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq < 0) throw new ScheduleError(`piecewise knot "${part}" must be step=lr`, 'knots');
+    const step = parseStep(part.slice(0, eq), `knot ${part.slice(0, eq).trim()}`);
+    const lr = parseLr(part.slice(eq + 1), `lr at step ${step}`);
+    if (knots.length > 0 && step <= knots[knots.length - 1]!) {
+      throw new ScheduleError(`piecewise knots must be strictly increasing: ${step} follows ${knots[knots.length - 1]}`, 'knots');
+    }
+    knots.push(step);
+    values.push(lr);
+  }
+  if (knots.length === 0) throw new ScheduleError('piecewise needs at least one knot step=lr', 'knots');
+  if (knots[0] !== 0) throw new ScheduleError(`piecewise must start with a knot at step 0, not ${knots[0]}`, 'knots');
+  const total = knots[knots.length - 1]! + 1;
+  if (total > MAX_TOTAL_STEPS) throw new ScheduleError(`total=${total} is over the limit of ${MAX_TOTAL_STEPS} steps`, 'total');
+  return { family: 'piecewise', knots, values, total };
+}
+
+/** Parse a schedule spec string; throws ScheduleError with the offending key. */
+export function parseSchedule(input: string): ScheduleSpec {
+  if (typeof input !== 'string' || input.trim() === '') throw new ScheduleError('schedule spec is empty');
+  const text = input.trim();
+  const colon = text.indexOf(':');
+  if (colon < 0) throw new ScheduleError(`schedule "${text}" must look like family:key=value,... (families: ${FAMILIES.join(', ')})`);
+  const family = text.slice(0, colon).trim().toLowerCase();
+  const body = text.slice(colon + 1);
+  if (family === 'piecewise') return parsePiecewise(body);
+  if (!(family in FAMILY_KEYS)) {
+    throw new ScheduleError(`unknown schedule family "${family}" (known: ${FAMILIES.join(', ')})`, 'family');
+  }
+  const allowed = FAMILY_KEYS[family as keyof typeof FAMILY_KEYS];
+  const raw = new Map<string, string>();
+  for (const part of body.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq < 0) throw new ScheduleError(`"${part.trim()}" must be key=value`, part.trim());
+    const key = part.slice(0, eq).trim();
+    if (!allowed.required.includes(key) && !allowed.optional.includes(key)) {
+      throw new ScheduleError(`unknown key "${key}" for ${family} (keys: ${[...allowed.required, ...allowed.optional].join(', ')})`, key);
+    }
+    if (raw.has(key)) throw new ScheduleError(`key "${key}" is given twice`, key);
+    raw.set(key, part.slice(eq + 1));
+  }
+  for (const key of allowed.required) {
+    if (!raw.has(key)) throw new ScheduleError(`${family} needs key "${key}"`, key);
+  }
+
+  const total = parseTotal(raw.get('total')!);
+  const peak = parseLr(raw.get('peak')!, 'peak');
+  const warmup = raw.has('warmup') ? parseStep(raw.get('warmup')!, 'warmup') : 0;
+  if (warmup >= total) throw new ScheduleError(`warmup=${warmup} must be shorter than total=${total}`, 'warmup');
+  const base = { peak, total, warmup };
+  const final = raw.has('final') ? parseLr(raw.get('final')!, 'final') : 0;
+
+  switch (family) {
+    case 'constant':
+      return { family, ...base };
+    case 'cosine':
+    case 'linear':
+      return { family, ...base, final };
+    case 'wsd': {
+      const decayStart = parseStep(raw.get('decayStart')!, 'decayStart');
+      if (decayStart < warmup || decayStart >= total) {
+        throw new ScheduleError(`decayStart=${decayStart} must lie in the run after warmup: ${warmup} <= decayStart < ${total}`, 'decayStart');
+      }
+      const shape = (raw.get('shape') ?? 'exp').trim() as WsdShape;
+      if (!WSD_SHAPES.includes(shape)) throw new ScheduleError(`shape "${shape}" is not one of ${WSD_SHAPES.join(', ')}`, 'shape');
+      if (shape === 'exp' && final === 0) throw new ScheduleError('shape=exp needs final > 0 (an exponential decay never reaches 0)', 'final');
+      return { family, ...base, decayStart, final, shape };
+    }
+    case 'step': {
+      const at = raw.get('at')!.split(';').map((v) => parseStep(v, 'at'));
+      const to = raw.get('to')!.split(';').map((v) => parseLr(v, 'to'));
+      if (at.length !== to.length) throw new ScheduleError(`step needs as many "to" values (${to.length}) as "at" steps (${at.length})`, 'to');
+      for (let i = 0; i < at.length; i++) {
+        if (at[i]! < warmup || at[i]! >= total) throw new ScheduleError(`at=${at[i]} must lie in the run after warmup: ${warmup} <= at < ${total}`, 'at');
+        if (i > 0 && at[i]! <= at[i - 1]!) throw new ScheduleError('at steps must be strictly increasing', 'at');
+      }
+      return { family, ...base, at, to };
+    }
+  }
+  throw new ScheduleError(`unknown schedule family "${family}"`, 'family');
+}
+
+function formatNumber(value: number): string {
+  return String(value);
+}
+
+/** The canonical spec string of a parsed schedule (parseSchedule(formatSchedule(s)) equals s). */
+export function formatSchedule(spec: ScheduleSpec): string {
+  switch (spec.family) {
+    case 'piecewise':
+      return `piecewise:${spec.knots.map((k, i) => `${k}=${formatNumber(spec.values[i]!)}`).join(';')}`;
+    case 'constant':
+      return `constant:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup}`;
+    case 'cosine':
+    case 'linear':
+      return `${spec.family}:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup},final=${spec.final}`;
+    case 'wsd':
+      return `wsd:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup},decayStart=${spec.decayStart},final=${spec.final},shape=${spec.shape}`;
+    case 'step':
+      return `step:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup},at=${spec.at.join(';')},to=${spec.to.join(';')}`;
+  }
+}

@@ -1,0 +1,26 @@
+/** Entry point: read the configuration, build the app, listen. */
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const app = await buildApp({
+  dbPath: config.dbPath,
+  seed: config.seed,
+  token: config.token,
+  logger: { level: config.logLevel },
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.log.info(`${signal}: closing`);
+    void app.close().then(() => process.exit(0));
+  });
+}
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(`lrcast ready: dashboard http://${config.host}:${config.port}/ , API docs /docs, database ${config.dbPath}`);
+} catch (error) {
+  app.log.error(error);
+  process.exit(1);
+}
