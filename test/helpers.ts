@@ -1,0 +1,34 @@
+/** Test helpers: an app on a fresh SQLite file in a temp folder, and the fixture manifest. */
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type AppOptions } from '../src/app.js';
+import { projectPath } from '../src/paths.js';
+import type { FixtureEntry } from '../src/store/seed.js';
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'lrcast-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A built app over a new database file; `close()` also removes the folder. */
+export async function testApp(options: Partial<AppOptions> = {}) {
+  const { dir, cleanup } = tempDir();
+  const dbPath = options.dbPath ?? join(dir, 'db', 'lrcast.sqlite');
+  const app = await buildApp({ seed: false, ...options, dbPath });
+  return {
+    app,
+    dbPath,
+    dir,
+    close: async () => {
+      await app.close();
+      cleanup();
+    },
+  };
+}
+
+export const fixtures: FixtureEntry[] = JSON.parse(readFileSync(projectPath('fixtures', 'manifest.json'), 'utf8')).curves;
+
+export function fixtureCsv(entry: FixtureEntry): string {
+  return readFileSync(projectPath('fixtures', entry.file), 'utf8');
+}
