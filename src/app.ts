@@ -20,6 +20,8 @@ import healthRoutes from './routes/health.js';
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
+    /** Every route as registered (method and URL), for checking openapi.yaml against the code. */
+    routeTable: { method: string; url: string }[];
   }
 }
 
@@ -39,6 +41,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
 
   const db = openDb(options.dbPath);
