@@ -101,14 +101,15 @@ export function countCurves(db: Db): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM curves').get() as { n: number }).n;
 }
 
-export function getCurveSummary(db: Db, id: number): CurveSummary {
+/** `field` names the request field that carried the id, for the 404. */
+export function getCurveSummary(db: Db, id: number, field = 'id'): CurveSummary {
   const row = db.prepare('SELECT * FROM curves WHERE id = ?').get(id) as CurveRow | undefined;
-  if (!row) throw notFound(`no curve with id ${id}`, 'id');
+  if (!row) throw notFound(`no curve with id ${id}`, field);
   return summary(row);
 }
 
-export function getCurve(db: Db, id: number): Curve {
-  const head = getCurveSummary(db, id);
+export function getCurve(db: Db, id: number, field = 'id'): Curve {
+  const head = getCurveSummary(db, id, field);
   const row = db.prepare('SELECT steps, losses, lrs FROM curve_points WHERE curve_id = ?').get(id) as {
     steps: Buffer;
     losses: Buffer;
@@ -118,8 +119,8 @@ export function getCurve(db: Db, id: number): Curve {
 }
 
 /** A stored curve with its per-step schedule, as fitting and prediction need it. */
-export function getCurveWithSchedule(db: Db, id: number): Curve & { lrSchedule: Float64Array } {
-  const curve = getCurve(db, id);
+export function getCurveWithSchedule(db: Db, id: number, field = 'id'): Curve & { lrSchedule: Float64Array } {
+  const curve = getCurve(db, id, field);
   return { ...curve, lrSchedule: curveSchedule(curve.points, curve.schedule, curve.warmupSteps) };
 }
 
