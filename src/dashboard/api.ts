@@ -1,0 +1,199 @@
+/**
+ * Typed client for the lrcast API. Every failure becomes an ApiError carrying the
+ * problem+json `detail` and `field`, so views can say what happened and where.
+ */
+
+export interface CurveSummary {
+  id: number;
+  name: string;
+  createdAt: string;
+  meta: Record<string, unknown> | null;
+  schedule: string | null;
+  warmupSteps: number | null;
+  pointCount: number;
+  firstStep: number;
+  lastStep: number;
+}
+export interface CurvePoint { step: number; loss: number; lr?: number }
+export interface Curve extends CurveSummary { points: CurvePoint[] }
+export interface Series { steps: number[]; lrs: number[]; total: number }
+
+export interface FitParam { name: string; value: number; stderr: number | null; min?: number; max?: number }
+export interface Metric { r2: number; mae: number; rmse: number; predE: number; worstE: number }
+export interface CurveMetric extends Metric { curveId: number; name: string }
+export interface MetricSet { perCurve: CurveMetric[]; mean: Metric }
+export interface Fit {
+  id: number;
+  law: 'mpl' | 'lra';
+  curveIds: number[];
+  params: FitParam[];
+  objective: number;
+  iterations: number;
+  wallMs: number;
+  converged: boolean;
+  metrics: MetricSet;
+  leaveOneOut: MetricSet | null;
+  notes: string[];
+  createdAt: string;
+}
+export type FitSummary = Partial<Fit> & { id: number; law: string; curveIds: number[]; createdAt?: string };
+
+export interface Prediction {
+  steps: number[];
+  loss: number[];
+  final: { step: number; loss: number };
+  warnings: string[];
+  metrics?: Partial<Metric>;
+  observed?: unknown;
+}
+
+export interface OptimizeRequest {
+  fit: number;
+  totalSteps: number;
+  peakLr: number;
+  warmupSteps: number;
+  minLr?: number;
+  finalLr?: number;
+  space?: 'free' | 'piecewise' | 'wsd';
+  pieces?: number;
+  monotone?: boolean;
+  restarts?: number;
+  budgetMs?: number;
+}
+/** A baseline in an optimize result: the server may give a final loss or a whole curve. */
+export interface Baseline { schedule: string; loss: number | number[] | { steps: number[]; loss: number[] } }
+export interface OptimizeResult {
+  schedule: string;
+  lrs: number[];
+  predictedFinalLoss: number;
+  curve: { steps: number[]; loss: number[] };
+  baselines: Record<string, Baseline>;
+  improvement: { vsCosine: number; vsBestBaseline: number };
+  backend?: string;
+  iterations?: number;
+  wallMs?: number;
+  warnings?: string[];
+  scheduleId?: number | string;
+}
+export interface Job {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: number;
+  bestLoss: number | null;
+  result?: OptimizeResult;
+  error?: unknown;
+}
+
+/** An API failure: HTTP status plus the problem details the server sent (or a network message). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly field?: string,
+    readonly title?: string,
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+  /** One line for the UI: "400 Bad Request — invalid schedule: … (field: schedule)". */
+  describe(): string {
+    const head = this.status ? `${this.status}${this.title ? ' ' + this.title : ''}` : 'Network error';
+    return `${head}: ${this.detail}${this.field ? ` (field: ${this.field})` : ''}`;
+  }
+}
+
+/** Turn a problem+json (or any) error value from a job or response into an ApiError. */
+export function toApiError(value: unknown, status = 0): ApiError {
+  if (value instanceof ApiError) return value;
+  if (value && typeof value === 'object') {
+    const p = value as { status?: number; detail?: string; title?: string; field?: string; message?: string };
+    return new ApiError(p.status ?? status, p.detail ?? p.message ?? p.title ?? JSON.stringify(value), p.field, p.title);
+  }
+  if (value instanceof Error) return new ApiError(status, value.message);
+  return new ApiError(status, String(value));
+}
+
+type Raw = Record<string, any>;
+/** One per-curve metric row, flat (`{curveId, name, r2, …}`) whether the server nests it or not. */
+function flatMetric(m: Raw): CurveMetric {
+  const inner = m.metrics && typeof m.metrics === 'object' ? m.metrics : m;
+  return { ...inner, curveId: m.curveId ?? m.id, name: m.name };
+}
+function metricSet(raw: Raw | null | undefined): MetricSet | null {
+  if (!raw) return null;
+  const rows: Raw[] = raw.perCurve ?? raw.curves ?? [];
+  return { perCurve: rows.map(flatMetric), mean: raw.mean };
+}
+/** A fit as the views use it: `metrics.perCurve` / `leaveOneOut.perCurve`, also from a report's `curves` + `mean`. */
+export function normalizeFit(raw: Raw): Fit {
+  const metrics = metricSet(raw.metrics ?? (raw.curves ? { curves: raw.curves, mean: raw.mean } : null)) ?? { perCurve: [], mean: {} as Metric };
+  return { ...raw, metrics, leaveOneOut: metricSet(raw.leaveOneOut), notes: raw.notes ?? [] } as Fit;
+}
+
+async function request<T>(method: string, url: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  let payload: BodyInit | undefined;
+  if (typeof body === 'string') {
+    headers['content-type'] = 'text/csv';
+    payload = body;
+  } else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body: payload, ...init });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(0, `could not reach the server (${(err as Error).message})`);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    if (data && typeof data === 'object') throw toApiError(data, res.status);
+    throw new ApiError(res.status, text.slice(0, 300) || res.statusText);
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | number | boolean | undefined>) =>
+  Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+    .join('&');
+
+export const api = {
+  listCurves: () => request<{ items: CurveSummary[]; total: number }>('GET', '/curves?limit=1000'),
+  getCurve: (id: number) => request<Curve>('GET', `/curves/${id}`),
+  curveSchedule: (id: number, every?: number) => request<Series>('GET', `/curves/${id}/schedule?${q({ every })}`),
+  uploadCsv: (csv: string, meta: { name: string; schedule?: string; warmupSteps?: number }) =>
+    request<{ id: number; name: string; pointCount: number }>('POST', `/curves?${q(meta)}`, csv),
+  deleteCurve: (id: number) => request<void>('DELETE', `/curves/${id}`),
+  expand: (schedule: string, every?: number, signal?: AbortSignal) =>
+    request<Series & { schedule: string }>('GET', `/schedules/expand?${q({ schedule, every })}`, undefined, { signal }),
+
+  listFits: async () => {
+    const res = await request<{ items: Raw[] }>('GET', '/fits?limit=1000');
+    return { items: res.items.map((f) => normalizeFit(f) as FitSummary) };
+  },
+  getFit: async (id: number) => normalizeFit(await request<Raw>('GET', `/fits/${id}`)),
+  createFit: async (curveIds: number[], law: string) => normalizeFit(await request<Raw>('POST', '/fit', { curveIds, law })),
+  deleteFit: (id: number) => request<void>('DELETE', `/fits/${id}`),
+  predict: (params: { fit: number; schedule?: string; curve?: number; every?: number }, signal?: AbortSignal) =>
+    request<Prediction>('GET', `/predict?${q(params)}`, undefined, { signal }),
+
+  startOptimize: (body: OptimizeRequest) => request<{ jobId: string }>('POST', '/optimize-schedule?async=1', body),
+  getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),
+  scheduleDownload: (id: number | string, format: 'json' | 'csv' | 'pytorch') => `/schedules/${id}?format=${format}`,
+};
+
+/** How many steps to skip so a schedule of `total` steps gives about `target` points. */
+export function everyFor(total: number, target = 2000): number {
+  return Math.max(1, Math.ceil(total / target));
+}

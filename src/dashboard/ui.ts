@@ -1,0 +1,95 @@
+/** Small DOM helpers shared by the views: element builder, number formats, status boxes. */
+import { ApiError, toApiError } from './api.js';
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, unknown> & { class?: string; dataset?: Record<string, string> };
+
+/** `h('button', {class: 'primary', onclick}, 'Run')`: attributes, on* listeners, children. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value as EventListener);
+    else if (key === 'class') el.className = String(value);
+    else if (key in el && typeof value !== 'string') (el as unknown as Record<string, unknown>)[key] = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, ...children);
+  return el;
+}
+
+export function append(el: Element, ...children: Child[]): void {
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+}
+
+/** Replace an element's content. */
+export function setContent(el: Element, ...children: Child[]): void {
+  el.replaceChildren();
+  append(el, ...children);
+}
+
+/** Loss-like numbers: 4 decimals. */
+export const fmtLoss = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(4));
+/** Compact general numbers: 3 significant digits, exponent for tiny/huge. */
+export function fmtNum(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits - 1);
+  return Number(v.toPrecision(digits)).toString();
+}
+export const fmtInt = (v: number) => v.toLocaleString('en-US');
+export const fmtPct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
+
+/** A neutral "nothing here yet" box with a hint of what to do. */
+export function emptyState(title: string, hint = ''): HTMLElement {
+  return h('div', { class: 'state empty' }, h('strong', {}, title), hint ? h('p', {}, hint) : null);
+}
+/** A spinner with what is being waited for. */
+export function loadingState(what: string): HTMLElement {
+  return h('div', { class: 'state loading', role: 'status' }, h('span', { class: 'spinner' }), what);
+}
+/** An error box: the problem details of an API error, or the message of anything else. */
+export function errorState(err: unknown, context = ''): HTMLElement {
+  const e = err instanceof ApiError ? err : toApiError(err);
+  return h(
+    'div',
+    { class: 'state error', role: 'alert', dataset: { status: String(e.status), field: e.field ?? '' } },
+    h('strong', {}, context || 'Request failed'),
+    h('p', { class: 'detail' }, e.detail),
+    h('p', { class: 'meta' }, `${e.status ? `HTTP ${e.status}` : 'no response'}${e.field ? ` · field: ${e.field}` : ''}`),
+  );
+}
+
+/** Brief notice in the corner (success or failure of an action). */
+export function toast(message: string, kind: 'ok' | 'error' = 'ok'): void {
+  const host = document.getElementById('toasts');
+  if (!host) return;
+  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, message);
+  host.append(el);
+  setTimeout(() => el.remove(), kind === 'error' ? 8000 : 3500);
+}
+
+/** Mark the form control for an API error's `field` (and clear old marks). */
+export function markField(form: HTMLElement, err: unknown): void {
+  for (const el of form.querySelectorAll('.invalid')) el.classList.remove('invalid');
+  const field = err instanceof ApiError ? err.field : undefined;
+  if (!field) return;
+  const base = field.split(/[.[]/)[0]!;
+  const target = form.querySelector(`[data-field="${field}"]`) ?? form.querySelector(`[data-field="${base}"]`);
+  target?.classList.add('invalid');
+}
+
+/** A labelled form row. */
+export function field(label: string, control: HTMLElement, hint = ''): HTMLElement {
+  return h('label', { class: 'field' }, h('span', { class: 'label' }, label), control, hint ? h('small', {}, hint) : null);
+}
+
+/** Run `fn` at most once per `ms`, always with the latest arguments (trailing call kept). */
+export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (...args: A) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * Fits view: fit a law (MPL or LRA) to the selected curves, list and delete fits, and for
+ * one fit show the fitted curve over the observed points, the residuals, the parameters
+ * with standard errors, and per-curve and leave-one-out metrics.
+ */
+import { api, ApiError, toApiError, type Fit, type MetricSet, type Prediction } from '../api.js';
+import { Chart, color, type SeriesInput } from '../charts.js';
+import { store, fitLabel } from '../state.js';
+import { h, setContent, emptyState, loadingState, errorState, fmtNum, toast } from '../ui.js';
+import { loadCurve } from './curves.js';
+
+const LAWS = [
+  { id: 'mpl', title: 'MPL — multi-power law', hint: 'Luo et al. 2025; the better predictor across schedules' },
+  { id: 'lra', title: 'LRA — LR annealing law', hint: 'Tissue et al. 2024; fewer parameters' },
+];
+
+/** Linear interpolation of (xs, ys) at x (xs ascending). */
+function interp(xs: number[], ys: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  if (x <= xs[0]!) return ys[0]!;
+  if (x >= xs[hi]!) return ys[hi]!;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) lo = mid;
+    else hi = mid;
+  }
+  const t = (x - xs[lo]!) / (xs[hi]! - xs[lo]!);
+  return ys[lo]! + t * (ys[hi]! - ys[lo]!);
+}
+
+function metricsTable(set: MetricSet, testId: string): HTMLElement {
+  const row = (name: string, m: { r2: number; mae: number; rmse: number; predE: number; worstE: number }, cls = '') =>
+    h('tr', { class: cls }, h('td', {}, name), h('td', {}, fmtNum(m.r2, 4)), h('td', {}, fmtNum(m.mae, 3)), h('td', {}, fmtNum(m.rmse, 3)), h('td', {}, fmtNum(m.predE, 3)), h('td', {}, fmtNum(m.worstE, 3)));
+  return h(
+    'table',
+    { class: 'data', 'data-testid': testId },
+    h('thead', {}, h('tr', {}, h('th', {}, 'curve'), h('th', {}, 'R²'), h('th', {}, 'MAE'), h('th', {}, 'RMSE'), h('th', { title: 'mean relative error' }, 'PredE'), h('th', { title: 'worst relative error' }, 'WorstE'))),
+    h('tbody', {}, ...set.perCurve.map((m) => row(m.name ?? store.curveName(m.curveId), m)), row('mean', set.mean, 'mean')),
+  );
+}
+
+export function fitsView(): { el: HTMLElement; show: () => void } {
+  // ---- create ----
+  let law = 'mpl';
+  const lawHost = h(
+    'div',
+    { class: 'law-choice', role: 'radiogroup' },
+    ...LAWS.map((l) =>
+      h(
+        'label',
+        { class: 'radio' },
+        h('input', { type: 'radio', name: 'law', value: l.id, checked: l.id === law, 'data-testid': `law-${l.id}`, onchange: () => (law = l.id) }),
+        h('span', {}, h('strong', {}, l.title), h('small', {}, l.hint)),
+      ),
+    ),
+  );
+  const selHost = h('div', { class: 'chips', 'data-testid': 'fit-selection' });
+  const createBtn = h('button', { class: 'primary', 'data-testid': 'create-fit', onclick: () => void create() }, 'Fit selected curves');
+  const createStatus = h('div', { 'data-testid': 'fit-status' });
+  const listHost = h('div', { class: 'fit-list', 'data-testid': 'fit-list' });
+
+  // ---- detail ----
+  const detailHead = h('div', { class: 'fit-head' });
+  const curvePick = h('select', { 'aria-label': 'curve shown', onchange: () => void renderCharts() });
+  const fitChart = new Chart({ height: 300, yLabel: 'loss', sync: 'fit', emptyText: 'Select a fit to see its curves.' }, 'fit-chart');
+  const residChart = new Chart({ height: 150, yLabel: 'observed − fit', sync: 'fit', zeroLine: true, emptyText: 'Residuals appear here.' }, 'resid-chart');
+  const chartStatus = h('div', { class: 'plot-status' });
+  const tables = h('div', { class: 'fit-tables' });
+  const detail = h(
+    'div',
+    { class: 'card', 'data-testid': 'fit-detail' },
+    detailHead,
+    h('header', {}, h('h3', {}, 'Fitted curve over observed points'), h('span', { class: 'spacer' }), curvePick, chartStatus),
+    fitChart.el,
+    h('h3', {}, 'Residuals'),
+    residChart.el,
+    tables,
+  );
+
+  let fit: Fit | null = null;
+  let fitError: unknown = null;
+
+  function renderSelection() {
+    const ids = [...store.selected];
+    createBtn.disabled = ids.length === 0;
+    setContent(selHost, ids.length ? null : h('span', { class: 'muted' }, 'No curves selected: pick some in Curves (the list on its left).'), ...ids.map((id) => h('span', { class: 'chip' }, store.curveName(id))));
+  }
+
+  function renderList() {
+    if (!store.fitsLoaded) return setContent(listHost, loadingState('Loading fits…'));
+    if (store.fitsError) return setContent(listHost, errorState(store.fitsError, 'Could not list fits'));
+    if (!store.fits.length) return setContent(listHost, emptyState('No fits yet.', 'Select curves and press “Fit selected curves”.'));
+    setContent(
+      listHost,
+      ...store.fits.map((f) =>
+        h(
+          'div',
+          { class: `fit-row${f.id === store.currentFit ? ' selected' : ''}`, 'data-testid': 'fit-row', dataset: { id: String(f.id) }, onclick: () => store.setFit(f.id), onkeydown: (e: KeyboardEvent) => e.key === 'Enter' && store.setFit(f.id), role: 'button', tabindex: '0' },
+          h('span', { class: 'fit-name' }, fitLabel(f)),
+          h('span', { class: 'muted' }, f.metrics?.mean ? `R² ${fmtNum(f.metrics.mean.r2, 4)}` : ''),
+          h('button', { class: 'icon danger', title: `delete fit #${f.id}`, onclick: (e: Event) => (e.stopPropagation(), void remove(f.id)) }, '×'),
+        ),
+      ),
+    );
+  }
+
+  async function create() {
+    const ids = [...store.selected];
+    if (!ids.length) return;
+    createBtn.disabled = true;
+    setContent(createStatus, loadingState(`Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}… (about a second per curve)`));
+    try {
+      const created = await api.createFit(ids, law);
+      setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.`));
+      fit = created;
+      await store.loadFits();
+      store.setFit(created.id);
+      if (store.currentFit === created.id) void renderDetail();
+    } catch (err) {
+      setContent(createStatus, errorState(err, 'The fit failed'));
+    } finally {
+      createBtn.disabled = store.selected.size === 0;
+    }
+  }
+
+  async function remove(id: number) {
+    if (!confirm(`Delete fit #${id}?`)) return;
+    try {
+      await api.deleteFit(id);
+      toast(`Deleted fit #${id}.`);
+      if (fit?.id === id) fit = null;
+      await store.loadFits();
+    } catch (err) {
+      toast(toApiError(err).describe(), 'error');
+    }
+  }
+
+  let detailToken = 0;
+  async function renderDetail() {
+    const token = ++detailToken;
+    const id = store.currentFit;
+    if (id === null) {
+      fit = null;
+      setContent(detailHead, emptyState('No fit selected.', store.fits.length ? 'Pick one in the list.' : 'Create a fit from selected curves on the left.'));
+      fitChart.set([]);
+      residChart.set([]);
+      setContent(tables);
+      setContent(curvePick);
+      curvePick.hidden = true;
+      return;
+    }
+    if (fit?.id !== id) {
+      setContent(detailHead, loadingState(`Loading fit #${id}…`));
+      try {
+        fit = await api.getFit(id);
+        fitError = null;
+      } catch (err) {
+        fit = null;
+        fitError = err;
+      }
+      if (token !== detailToken) return;
+    }
+    if (!fit) {
+      setContent(detailHead, errorState(fitError, `Could not load fit #${id}`));
+      return;
+    }
+    const f = fit;
+    const m = f.metrics.mean;
+    const stat = (label: string, value: string, testId?: string) => h('div', { class: 'stat', 'data-testid': testId }, h('span', {}, label), h('strong', {}, value));
+    setContent(
+      detailHead,
+      h('header', {}, h('h2', {}, `Fit #${f.id} · ${f.law.toUpperCase()}`), h('span', { class: `badge ${f.converged ? 'ok' : 'warn'}` }, f.converged ? 'converged' : 'not converged')),
+      h(
+        'div',
+        { class: 'stats' },
+        stat('curves', String(f.curveIds.length)),
+        stat('mean R²', fmtNum(m.r2, 5), 'fit-r2'),
+        stat('mean MAE', fmtNum(m.mae, 3)),
+        stat('LOO mean R²', f.leaveOneOut ? fmtNum(f.leaveOneOut.mean.r2, 5) : 'n/a'),
+        stat('objective', fmtNum(f.objective, 4)),
+        stat('iterations', String(f.iterations)),
+        stat('time', `${fmtNum(f.wallMs / 1000, 3)} s`),
+      ),
+      f.notes?.length ? h('ul', { class: 'notes' }, ...f.notes.map((n) => h('li', {}, n))) : null,
+    );
+    curvePick.hidden = false;
+    setContent(curvePick, h('option', { value: 'all' }, 'all curves'), ...f.curveIds.map((cid) => h('option', { value: String(cid) }, store.curveName(cid))));
+    setContent(
+      tables,
+      h('div', {}, h('h3', {}, 'Parameters'), h(
+        'table',
+        { class: 'data', 'data-testid': 'param-table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'value'), h('th', {}, '± stderr'), h('th', {}, 'bounds'))),
+        h('tbody', {}, ...f.params.map((p) => h('tr', {}, h('td', {}, p.name), h('td', {}, fmtNum(p.value, 5)), h('td', {}, p.stderr === null || p.stderr === undefined ? '—' : fmtNum(p.stderr, 3)), h('td', { class: 'muted' }, p.min !== undefined ? `[${fmtNum(p.min, 2)}, ${fmtNum(p.max, 2)}]` : '')))),
+      )),
+      h('div', {}, h('h3', {}, 'Per-curve metrics (in-sample)'), metricsTable(f.metrics, 'metrics-table')),
+      h('div', {}, h('h3', {}, 'Leave-one-out metrics'), f.leaveOneOut ? metricsTable(f.leaveOneOut, 'loo-table') : h('p', { class: 'muted' }, 'Not computed (needs at least two curves).')),
+    );
+    await renderCharts();
+  }
+
+  const predCache = new Map<string, Promise<Prediction>>();
+  let chartToken = 0;
+  async function renderCharts() {
+    const f = fit;
+    if (!f) return;
+    const token = ++chartToken;
+    const ids = curvePick.value && curvePick.value !== 'all' ? [Number(curvePick.value)] : f.curveIds;
+    setContent(chartStatus, loadingState('Predicting…'));
+    try {
+      const results = await Promise.all(
+        ids.map(async (cid) => {
+          const key = `${f.id}:${cid}`;
+          if (!predCache.has(key)) {
+            const p = api.predict({ fit: f.id, curve: cid });
+            p.catch(() => predCache.delete(key));
+            predCache.set(key, p);
+          }
+          const [pred, curve] = await Promise.all([predCache.get(key)!, loadCurve(cid)]);
+          return { cid, pred, curve };
+        }),
+      );
+      if (token !== chartToken) return;
+      const fitSeries: SeriesInput[] = [];
+      const residSeries: SeriesInput[] = [];
+      results.forEach(({ cid, pred, curve }) => {
+        const i = f.curveIds.indexOf(cid);
+        const steps = curve.points.map((p) => p.step);
+        const observed = curve.points.map((p) => p.loss);
+        fitSeries.push({ label: `${curve.name} observed`, color: `${color(i)}66`, steps, values: observed, points: true });
+        fitSeries.push({ label: `${curve.name} fit`, color: color(i), steps: pred.steps, values: pred.loss, width: 2 });
+        residSeries.push({ label: curve.name, color: color(i), steps, values: steps.map((s, k) => observed[k]! - interp(pred.steps, pred.loss, s)) });
+      });
+      fitChart.set(fitSeries);
+      residChart.set(residSeries);
+      setContent(chartStatus);
+    } catch (err) {
+      if (token !== chartToken) return;
+      fitChart.set([], 'The prediction for these curves failed.');
+      residChart.set([]);
+      setContent(chartStatus, errorState(err, err instanceof ApiError && err.status === 404 ? 'Prediction route unavailable' : 'Prediction failed'));
+    }
+  }
+
+  store.on('selection', renderSelection);
+  store.on('curves', () => (renderSelection(), renderList()));
+  store.on('fits', () => (renderList(), void renderDetail()));
+  store.on('fit', () => (renderList(), void renderDetail()));
+
+  const el = h(
+    'section',
+    { class: 'view', id: 'view-fits' },
+    h(
+      'aside',
+      { class: 'panel' },
+      h('div', { class: 'card' }, h('header', {}, h('h2', {}, 'New fit')), h('div', { class: 'row' }, h('span', { class: 'label' }, 'Curves'), h('span', { class: 'spacer' }), h('a', { href: '#/curves', class: 'small-link' }, 'change selection')), selHost, h('span', { class: 'label' }, 'Law'), lawHost, h('div', { class: 'row' }, createBtn), createStatus),
+      h('div', { class: 'card grow' }, h('header', {}, h('h2', {}, 'Fits')), listHost),
+    ),
+    h('div', { class: 'content' }, detail),
+  );
+  renderSelection();
+  renderList();
+  return { el, show: () => (renderSelection(), renderList(), void renderDetail()) };
+}

@@ -1,0 +1,249 @@
+/**
+ * Dashboard end to end in a real browser (Debian's Chromium via playwright-core) against the
+ * real server on a temp database seeded with the demo curves: the curves are listed, a CSV
+ * is uploaded by drag and drop, a bad upload shows the API's problem detail, a fit is made
+ * from the UI and drawn, a what-if schedule shows the final loss GET /predict gives for the
+ * same spec (family form and dragged piecewise knots), an optimize run shows progress from
+ * the job's event stream and ends with results and downloads. Screenshots go to a temp
+ * folder (printed). Skips only when /usr/bin/chromium is missing.
+ * LRCAST_E2E_MOCK=1 adds the dev stand-ins (test/e2e/mock-api.ts) for routes not there yet.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { buildApp } from '../src/app.js';
+import { projectPath } from '../src/paths.js';
+import { tempDir, fixtures } from './helpers.js';
+import { CHROMIUM, haveChromium, launch, ensureDashboardBuilt, screenshots } from './e2e/browser.js';
+
+const TIMEOUT = 120_000;
+
+test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout: 8 * 60_000 }, async (t) => {
+  if (!haveChromium()) {
+    t.skip(`${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the dashboard e2e test`);
+    return;
+  }
+  ensureDashboardBuilt();
+  const { dir, cleanup } = tempDir();
+  let app: FastifyInstance | undefined;
+  let browser: Browser | undefined;
+  const { dir: shotDir, shot } = screenshots();
+  console.log(`e2e screenshots: ${shotDir}`);
+  t.diagnostic(`screenshots in ${shotDir}`);
+  try {
+    app = await buildApp({ dbPath: join(dir, 'lrcast.sqlite'), seed: true });
+    if (process.env.LRCAST_E2E_MOCK === '1') {
+      const { default: mockApi } = await import('./e2e/mock-api.js');
+      await app.register(mockApi);
+      t.diagnostic('LRCAST_E2E_MOCK=1: mock routes stand in for missing fit/predict/optimize routes');
+    }
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const api = async (path: string, init?: RequestInit) => {
+      const res = await fetch(base + path, init);
+      const body = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+      return { status: res.status, body: body as any, type: res.headers.get('content-type') ?? '' };
+    };
+    const routes = (...list: [method: 'GET' | 'POST', url: string][]) => {
+      const missing = list.filter(([method, url]) => !app!.hasRoute({ method, url })).map(([m, u]) => `${m} ${u}`);
+      assert.deepEqual(missing, [], `the API lacks ${missing.join(', ')}: the dashboard cannot work without it`);
+    };
+
+    browser = await launch();
+    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(TIMEOUT);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(base + '/');
+
+    const seeded = (await api('/curves?limit=1000')).body;
+    const rowNames = () => page.$$eval('[data-testid=curve-row]', (rows) => rows.map((r) => (r as HTMLElement).dataset.name));
+
+    await t.test('the seeded curves are listed and the selection is plotted', async () => {
+      assert.equal(seeded.total, fixtures.length);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=curve-row]').length === n, fixtures.length);
+      assert.deepEqual((await rowNames()).sort(), fixtures.map((f) => f.name).sort());
+      await page.waitForSelector('#view-curves .loss-chart:not(.is-empty) canvas');
+      await page.waitForSelector('#view-curves .lr-chart:not(.is-empty) canvas');
+      console.log(`  looked at: ${await shot(page, '1-curves')}`);
+    });
+
+    await t.test('a CSV dropped on the page is uploaded, a bad one shows the problem detail, delete works', async () => {
+      const source = fixtures.find((f) => f.name === '25M/cosine_24000')!;
+      const csv = readFileSync(projectPath('fixtures', source.file), 'utf8').split('\n').slice(0, 41).join('\n');
+      const drop = async (text: string, file: string) => {
+        const dt = await page.evaluateHandle(([text, file]) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([text!], file!, { type: 'text/csv' }));
+          return dt;
+        }, [text, file]);
+        await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+        await page.waitForSelector('#view-curves .upload-fields:not([hidden])');
+      };
+      await drop(csv, 'e2e-upload.csv');
+      assert.equal(await page.inputValue('#view-curves input[name=name]'), 'e2e-upload');
+      await page.fill('#view-curves input[name=schedule]', source.schedule);
+      await page.click('[data-testid=upload]');
+      await page.waitForSelector('[data-testid=upload-status] .state.ok');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=curve-row]').length === n, fixtures.length + 1);
+      assert.ok((await rowNames()).includes('e2e-upload'));
+
+      // No lr column and a broken spec: the API's problem+json detail and field are shown.
+      const bad = 'step,loss\n10,4.0\n20,3.9\n';
+      await drop(bad, 'broken.csv');
+      await page.fill('#view-curves input[name=schedule]', 'cosine:peak=oops,total=100');
+      const expected = await api('/curves?name=broken&schedule=' + encodeURIComponent('cosine:peak=oops,total=100'), { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bad });
+      assert.equal(expected.status, 400);
+      assert.match(expected.type, /application\/problem\+json/);
+      await page.click('[data-testid=upload]');
+      const error = await page.waitForSelector('[data-testid=upload-status] .state.error');
+      const text = (await error.textContent()) ?? '';
+      assert.ok(text.includes(expected.body.detail), `the error box shows "${text}", not the API detail "${expected.body.detail}"`);
+      if (expected.body.field) assert.ok(text.includes(expected.body.field), 'the error box names the field');
+      assert.ok(await page.$('#view-curves input[name=schedule].invalid'), 'the schedule input is marked invalid');
+      console.log(`  looked at: ${await shot(page, '2-upload-error')}`);
+
+      await page.click('[data-testid=curve-row][data-name="e2e-upload"] button.danger');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=curve-row]').length === n, fixtures.length);
+      assert.equal((await api('/curves?limit=1')).body.total, fixtures.length);
+    });
+
+    let fitId = 0;
+    await t.test('a fit is created from the UI and its curves, residuals and tables are drawn', async () => {
+      routes(['POST', '/fit'], ['GET', '/fits'], ['GET', '/predict']);
+      await page.click('#view-curves button.link:has-text("none")');
+      for (const name of ['25M/cosine_24000', '25M/constant_24000']) await page.check(`[data-testid=curve-row][data-name="${name}"] input[type=checkbox]`);
+      await page.click('a[data-view=fits]');
+      await page.check('[data-testid=law-mpl]');
+      await page.click('[data-testid=create-fit]');
+      await page.waitForSelector('[data-testid=param-table]', { timeout: 5 * 60_000 });
+      await page.waitForSelector('#view-fits .fit-chart:not(.is-empty) canvas');
+      await page.waitForSelector('#view-fits .resid-chart:not(.is-empty) canvas');
+      const fits = (await api('/fits')).body.items;
+      assert.equal(fits.length, 1);
+      fitId = fits[0].id;
+      const fit = (await api(`/fits/${fitId}`)).body;
+      assert.deepEqual([...fit.curveIds].sort(), seeded.items.filter((c: any) => ['25M/cosine_24000', '25M/constant_24000'].includes(c.name)).map((c: any) => c.id).sort());
+      assert.equal(await page.locator('[data-testid=param-table] tbody tr').count(), fit.params.length);
+      assert.equal(await page.locator('[data-testid=metrics-table] tbody tr').count(), fit.metrics.perCurve.length + 1);
+      const points = Number(await page.getAttribute('#view-fits .fit-chart', 'data-points'));
+      assert.ok(points > 0, 'the fit chart has points');
+      console.log(`  looked at: ${await shot(page, '3-fit')}`);
+    });
+
+    /**
+     * The final loss the what-if view shows, once it is for a spec accepted by `want` and the
+     * view has settled (the card is for the spec in the spec field), against GET /predict.
+     */
+    async function checkWhatIf(want: { spec?: string; prefix?: string; not?: string }) {
+      const handle = await page.waitForFunction((w) => {
+        const el = document.querySelector<HTMLElement>('[data-testid=whatif-final]');
+        const field = document.querySelector<HTMLTextAreaElement>('[data-testid=spec]');
+        const spec = el?.dataset.spec ?? '';
+        const ok = (w.spec ? spec === w.spec : spec.startsWith(w.prefix ?? '')) && spec !== w.not && field?.value === spec;
+        return ok ? { spec, value: el!.dataset.value!, text: el!.textContent ?? '' } : null;
+      }, want);
+      const { spec, value, text } = (await handle.jsonValue()) as { spec: string; value: string; text: string };
+      const shown = Number(value);
+      const predicted = await api(`/predict?fit=${fitId}&schedule=${encodeURIComponent(spec)}`);
+      assert.equal(predicted.status, 200, JSON.stringify(predicted.body));
+      assert.equal(shown, predicted.body.final.loss, `what-if shows ${shown} for ${spec}, GET /predict says ${predicted.body.final.loss}`);
+      assert.ok(text.includes(shown.toFixed(4)), 'the number is on screen');
+      return spec;
+    }
+
+    await t.test('a what-if schedule shows the final loss GET /predict gives for the same spec', async () => {
+      assert.ok(fitId, 'needs the fit from the previous step');
+      await page.click('a[data-view=whatif]');
+      await page.selectOption('[data-testid=whatif-fit]', String(fitId));
+      await page.selectOption('[data-testid=family]', 'wsd');
+      await page.fill('#view-whatif input[name=total]', '24000');
+      await page.fill('#view-whatif input[name=peak]', '3e-4');
+      await page.fill('#view-whatif input[name=warmup]', '2160');
+      await page.fill('#view-whatif input[name=decayStart]', '20000');
+      await page.fill('#view-whatif input[name=final]', '3e-5');
+      await page.selectOption('#view-whatif select[name=shape]', 'exp');
+      await checkWhatIf({ spec: 'wsd:peak=3e-4,total=24000,warmup=2160,decayStart=20000,final=3e-5,shape=exp' });
+      await page.waitForSelector('[data-testid=whatif-cosine]');
+      await page.waitForSelector('[data-testid=whatif-wsd]');
+      await page.waitForSelector('#view-whatif .whatif-loss:not(.is-empty) canvas');
+      console.log(`  looked at: ${await shot(page, '4-whatif-wsd')}`);
+
+      // Piecewise: drag the last knot down and the prediction follows.
+      await page.selectOption('[data-testid=family]', 'piecewise');
+      const before = await checkWhatIf({ prefix: 'piecewise:' });
+      const over = page.locator('#view-whatif .whatif-lr .u-over');
+      const box = (await over.boundingBox())!;
+      const knot = await page.evaluate(() => {
+        const spec = (document.querySelector<HTMLInputElement>('[data-testid=spec]')!).value;
+        const knots = spec.slice('piecewise:'.length).split(';').map((k) => k.split('=').map(Number));
+        return knots[knots.length - 3]!;
+      });
+      // Find the knot on screen from the axis ranges uPlot drew.
+      const [x, y] = await page.evaluate(([step, lr]) => {
+        const u = (window as any).__lrcastCharts.get('whatif-lr');
+        return [u.valToPos(step, 'x'), u.valToPos(lr, 'y')];
+      }, knot as [number, number]);
+      await page.mouse.move(box.x + x, box.y + y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + x, box.y + y + box.height * 0.25, { steps: 8 });
+      await page.mouse.up();
+      const after = await checkWhatIf({ prefix: 'piecewise:', not: before });
+      assert.notEqual(after, before, 'dragging a knot changed the schedule');
+      console.log(`  looked at: ${await shot(page, '5-whatif-piecewise')}`);
+    });
+
+    await t.test('an optimize run shows its progress and ends with the schedule, baselines and downloads', async () => {
+      routes(['POST', '/optimize-schedule'], ['GET', '/jobs/:id'], ['GET', '/jobs/:id/events']);
+      await page.click('a[data-view=optimize]');
+      await page.selectOption('[data-testid=optimize-fit]', String(fitId));
+      await page.fill('[data-testid=budget]', '3');
+      // Record every progress value the bar shows.
+      await page.evaluate(() => {
+        const bar = document.querySelector<HTMLProgressElement>('[data-testid=optimize-progress]')!;
+        const seen: number[] = ((window as any).__progressSeen = []);
+        new MutationObserver(() => seen.push(Number(bar.dataset.max))).observe(bar, { attributes: true });
+      });
+      await page.click('[data-testid=run-optimize]');
+      await page.waitForSelector('[data-testid=optimize-progress-text]:visible');
+      await page.waitForTimeout(700);
+      console.log(`  looked at: ${await shot(page, '6-optimize-running')}`);
+      await page.waitForSelector('[data-testid=optimize-progress][data-state=done]', { timeout: 5 * 60_000 });
+      const events = Number(await page.getAttribute('[data-testid=optimize-progress]', 'data-events'));
+      const seen: number[] = await page.evaluate(() => (window as any).__progressSeen);
+      assert.ok(events >= 1, 'at least one progress event came through the event stream');
+      assert.ok(seen.some((v) => v > 0 && v < 1), `an intermediate progress value was shown (saw ${seen.join(', ')})`);
+      assert.equal(await page.evaluate(() => document.querySelector<HTMLProgressElement>('[data-testid=optimize-progress]')!.value), 1);
+      await page.waitForSelector('[data-testid=optimized-final]');
+      await page.waitForSelector('#view-optimize .opt-lr:not(.is-empty) canvas');
+      await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#view-optimize .opt-loss')!.dataset.series) >= 3);
+      const spec = (await page.textContent('[data-testid=optimized-spec]')) ?? '';
+      assert.match(spec, /^piecewise:/);
+      for (const format of ['json', 'csv', 'pytorch']) {
+        const href = await page.getAttribute(`[data-testid=download-${format}]`, 'href');
+        assert.ok(href, `a ${format} download link`);
+        const res = await api(href!);
+        assert.equal(res.status, 200, `${href} answers 200`);
+      }
+      await page.waitForSelector('#view-optimize .plot-status .loading', { state: 'detached' });
+      console.log(`  looked at: ${await shot(page, '7-optimize-done')}`);
+    });
+
+    await t.test('the dashboard fits a laptop screen too, without page errors', async () => {
+      await page.setViewportSize({ width: 1366, height: 768 });
+      await page.click('a[data-view=fits]');
+      await page.waitForTimeout(300);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(overflow, false, 'no horizontal scrolling at 1366x768');
+      console.log(`  looked at: ${await shot(page, '8-laptop-fits')}`);
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+    });
+  } finally {
+    await browser?.close();
+    await app?.close();
+    cleanup();
+  }
+});
