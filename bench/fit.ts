@@ -1,0 +1,56 @@
+/**
+ * Fit benchmark (library level): wall time of the upstream 3-curve MPL fit (cosine_24000,
+ * constant_24000, wsdcon_9) for 25M and 100M, without and with leave-one-curve-out, and the time
+ * to predict a 72,000-step cosine schedule at ~500 steps. Prints figures; asserts nothing.
+ * Run: node --import tsx bench/fit.ts
+ */
+import { fitLaw, evaluateMetrics } from '../src/fit/index.js';
+import { publishedSplit } from '../src/fit/fixtures.js';
+import { meanMetrics } from '../src/laws/metrics.js';
+import { predictMpl, predictMplDirect } from '../src/laws/mpl.js';
+import { expandSchedule, evenSteps } from '../src/schedule/expand.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+for (const size of ['25M', '100M'] as const) {
+  const { train, test } = publishedSplit(size);
+  const times: number[] = [];
+  let report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } });
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } });
+    times.push(performance.now() - t0);
+  }
+  const t0 = performance.now();
+  const withLoo = fitLaw({ law: 'mpl', curves: train });
+  const looMs = performance.now() - t0;
+  const m = meanMetrics(test.map((c) => evaluateMetrics('mpl', report.params.map((p) => p.value), c)));
+  console.log(
+    `${size}: 3-curve mpl fit ${median(times).toFixed(0)} ms (median of 3; ${report.iterations} LM iterations, converged ${report.converged}); ` +
+      `with leave-one-out ${looMs.toFixed(0)} ms; test mean R2 ${m.r2.toFixed(4)} PredE ${m.predE.toFixed(5)} WorstE ${m.worstE.toFixed(5)}; ` +
+      `LOO PredE ${withLoo.leaveOneOut!.mean.predE.toFixed(5)}`,
+  );
+}
+
+const lrs = expandSchedule('cosine:peak=3e-4,warmup=2160,total=72000,final=3e-5');
+const steps = evenSteps(lrs.length, 500).filter((s) => s > 0);
+const params = [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257];
+const cold0 = performance.now();
+predictMpl(lrs, steps, params);
+const coldMs = performance.now() - cold0;
+const warm: number[] = [];
+for (let r = 0; r < 20; r++) {
+  const t = performance.now();
+  predictMpl(lrs, steps, params);
+  warm.push(performance.now() - t);
+}
+const d0 = performance.now();
+const direct = predictMplDirect(lrs, steps, params);
+const directMs = performance.now() - d0;
+const fast = predictMpl(lrs, steps, params);
+let rel = 0;
+for (let i = 0; i < fast.length; i++) rel = Math.max(rel, Math.abs(fast[i]! - direct[i]!) / direct[i]!);
+console.log(
+  `predict 72,000-step cosine at ${steps.length} steps: ${median(warm).toFixed(2)} ms warm (median of 20), ${coldMs.toFixed(1)} ms first call; ` +
+    `direct sum ${directMs.toFixed(0)} ms; max relative difference ${rel.toExponential(2)}`,
+);

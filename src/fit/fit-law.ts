@@ -1,0 +1,189 @@
+/**
+ * fitLaw: fit a loss-curve law to one or more curves sharing its params, as the reference does
+ * (Huber of log residuals), and report the params with standard errors, per-curve metrics and,
+ * with 2+ curves, leave-one-curve-out metrics.
+ *
+ * Procedure: preprocess the points (prepare.ts), sample global starts with the linear params solved
+ * exactly (start.ts), refine the best few with Levenberg-Marquardt on the analytic Jacobian (lm.ts for
+ * mpl; ml-levenberg-marquardt for lra, ml-lm.ts) and keep the lowest objective. Deterministic for a
+ * given input and seed. A fit that cannot converge returns its best point with `converged: false`.
+ */
+import { getLaw } from '../laws/index.js';
+import type { Law, LawId } from '../laws/law.js';
+import { meanMetrics } from '../laws/metrics.js';
+import { spdInverse } from './dense.js';
+import { evaluateMetrics } from './evaluate.js';
+import { levenbergMarquardtHuber, type LmResult } from './lm.js';
+import { huberFitWithMlLm } from './ml-lm.js';
+import { logModel, type LogModel } from './objective.js';
+import { DEFAULT_MAX_POINTS, prepareCurve, type PreparedCurve } from './prepare.js';
+import { globalStarts } from './start.js';
+import type { CurveFitMetrics, FitCurve, FitOptions, FitReport, FitRequest, ParamEstimate } from './types.js';
+
+export const FIT_DEFAULTS = { seed: 1, starts: 48, maxIterations: 200, keep: 2 } as const;
+
+interface CoreFit {
+  params: Float64Array;
+  objective: number;
+  iterations: number;
+  converged: boolean;
+  model: LogModel;
+  notes: string[];
+}
+
+function lawOptionsOf(lawId: LawId, options: FitOptions): Record<string, unknown> | undefined {
+  return lawId === 'lra' ? { lambda: options.lambda ?? 0.999 } : undefined;
+}
+
+/** The law's bounds with the overrides of `options.bounds`. */
+export function boundsOf(law: Law<any>, options: FitOptions): { min: number[]; max: number[] } {
+  const min = law.params.map((p) => options.bounds?.[p.name]?.[0] ?? p.min);
+  const max = law.params.map((p) => options.bounds?.[p.name]?.[1] ?? p.max);
+  return { min, max };
+}
+
+/** Global starts then local refinement on prepared curves; never throws for numerical trouble. */
+function fitPrepared(lawId: LawId, law: Law<any>, prepared: PreparedCurve[], options: FitOptions, extraStarts: number[][] = []): CoreFit {
+  const lawOptions = lawOptionsOf(lawId, options);
+  const model = logModel(law, prepared, lawOptions);
+  const { min, max } = boundsOf(law, options);
+  const notes: string[] = [];
+  let best: LmResult | null = null;
+  let iterations = 0;
+  const consider = (result: LmResult) => {
+    iterations += result.iterations;
+    if (!best || result.objective < best.objective || (!Number.isFinite(best.objective) && Number.isFinite(result.objective))) best = result;
+  };
+  let starts: number[][] = [...extraStarts];
+  try {
+    const global = globalStarts(lawId, prepared, {
+      seed: options.seed ?? FIT_DEFAULTS.seed,
+      samples: options.starts ?? FIT_DEFAULTS.starts,
+      keep: FIT_DEFAULTS.keep,
+      lambda: options.lambda,
+    });
+    starts = [...starts, ...global.starts.map((s) => s.params)];
+    if (global.constantGuess) {
+      const g = global.constantGuess;
+      notes.push(`constant-lr part initial guess: L0=${g.L0.toPrecision(5)}, A=${g.A.toPrecision(5)}, alpha=${g.alpha.toPrecision(3)} (joins the alpha grid)`);
+    }
+  } catch (error) {
+    notes.push(`global start failed (${(error as Error).message}); starting from the law's initial values`);
+  }
+  if (starts.length === 0) starts.push(law.params.map((p) => p.init));
+  for (const start of starts) {
+    try {
+      const maxIterations = options.maxIterations ?? FIT_DEFAULTS.maxIterations;
+      consider(
+        lawId === 'lra'
+          ? huberFitWithMlLm(model, start, { min, max, maxIterations })
+          : levenbergMarquardtHuber(model, start, { min, max, maxIterations }),
+      );
+    } catch (error) {
+      notes.push(`a local refinement failed: ${(error as Error).message}`);
+    }
+  }
+  const chosen = best as LmResult | null;
+  if (!chosen) {
+    const params = Float64Array.from(starts[0]!);
+    return { params, objective: model.objective(params), iterations, converged: false, model, notes };
+  }
+  return { params: chosen.params, objective: chosen.objective, iterations, converged: chosen.converged && Number.isFinite(chosen.objective), model, notes };
+}
+
+/**
+ * Standard errors sigma^2 (J^T W J)^-1 with J the Jacobian of the log residuals at the optimum, W the
+ * point weights (bin counts) and sigma^2 = sum W e^2 / (points - params). Params at a bound get NaN
+ * only if the matrix is singular.
+ */
+function standardErrors(model: LogModel, params: Float64Array): Float64Array {
+  const P = model.nParams;
+  const N = model.nPoints;
+  const { logPred, jacobian } = model.logPredictWithJacobian(params);
+  const normal = new Float64Array(P * P);
+  let sse = 0;
+  let count = 0;
+  for (let i = 0; i < N; i++) {
+    const w = model.weight[i]!;
+    const e = model.observed[i]! - logPred[i]!;
+    sse += w * e * e;
+    count += w;
+    for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) normal[a * P + b] = normal[a * P + b]! + w * jacobian[i * P + a]! * jacobian[i * P + b]!;
+  }
+  const out = new Float64Array(P).fill(NaN);
+  if (count <= P) return out;
+  // Scale to unit diagonal before inverting (params differ by orders of magnitude).
+  const scale = Float64Array.from({ length: P }, (_, a) => Math.sqrt(normal[a * P + a]!) || 1);
+  const scaled = normal.map((v, k) => v / (scale[Math.floor(k / P)]! * scale[k % P]!));
+  const inverse = spdInverse(scaled, P);
+  if (!inverse) return out;
+  const sigma2 = sse / (count - P);
+  for (let a = 0; a < P; a++) out[a] = Math.sqrt((sigma2 * inverse[a * P + a]!) / (scale[a]! * scale[a]!));
+  return out;
+}
+
+function curveMetricsList(law: Law<any>, params: ArrayLike<number>, curves: FitCurve[], options: FitOptions, lawId: LawId): CurveFitMetrics[] {
+  const lawOptions = lawOptionsOf(lawId, options);
+  return curves.map((curve) => ({ id: curve.id, name: curve.name, metrics: evaluateMetrics(law, params, curve, { fromStep: options.fromStep, lawOptions }) }));
+}
+
+/** Fit `law` to `curves` (shared params). See the file comment. */
+export function fitLaw(request: FitRequest): FitReport {
+  const started = performance.now();
+  const { law: lawId, curves } = request;
+  const options: FitOptions = request.options ?? {};
+  const law = getLaw(lawId);
+  if (curves.length === 0) throw new RangeError('fitLaw needs at least one curve');
+  const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
+  const prepared = curves.map((c) => prepareCurve(c, options.fromStep ?? 0, maxPoints));
+  const notes: string[] = [];
+  const used = prepared.reduce((n, c) => n + c.steps.length, 0);
+  const given = prepared.reduce((n, c) => n + c.given, 0);
+  if (options.fromStep) notes.push(`points before step ${options.fromStep} ignored`);
+  for (const c of prepared) {
+    if (c.skipped > 0) notes.push(`${c.curve.name}: ${c.skipped} points skipped (loss not positive/finite, or S(s) = 0)`);
+    if (c.binned) notes.push(`${c.curve.name}: ${c.given - c.skipped} points bin-averaged in log space to ${c.steps.length} (maxPoints ${maxPoints})`);
+    if (c.steps.length === 0) throw new RangeError(`curve ${c.curve.name} has no usable points`);
+  }
+  if (used < law.params.length) throw new RangeError(`${used} usable points cannot determine ${law.params.length} params`);
+  notes.push(`objective: Huber (delta 1e-3) of log(loss) - log(pred), summed over ${used} points of ${curves.length} curve(s)`);
+  notes.push(
+    lawId === 'mpl'
+      ? `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`
+      : `global start: alpha grid, L0/A/C by weighted least squares; best ${FIT_DEFAULTS.keep} refined by ml-levenberg-marquardt (analytic Jacobian) in Huber IRLS rounds; lambda ${options.lambda ?? 0.999}`,
+  );
+
+  const core = fitPrepared(lawId, law, prepared, options);
+  notes.push(...core.notes);
+  if (!core.converged) notes.push('the fit did not converge: the params are the best point found');
+  const stderr = standardErrors(core.model, core.params);
+  const { min, max } = boundsOf(law, options);
+  const params: ParamEstimate[] = law.params.map((spec, j) => ({ name: spec.name, value: core.params[j]!, stderr: stderr[j]!, min: min[j]!, max: max[j]! }));
+  const perCurve = curveMetricsList(law, core.params, curves, options, lawId);
+
+  const report: FitReport = {
+    law: lawId,
+    params,
+    objective: core.objective,
+    iterations: core.iterations,
+    wallMs: 0,
+    converged: core.converged,
+    points: { used, given },
+    curves: perCurve,
+    mean: meanMetrics(perCurve.map((c) => c.metrics)),
+    notes,
+  };
+
+  if (curves.length >= 2 && options.leaveOneOut !== false) {
+    const loo: CurveFitMetrics[] = [];
+    for (let j = 0; j < curves.length; j++) {
+      const others = prepared.filter((_, k) => k !== j);
+      const fit = fitPrepared(lawId, law, others, options);
+      loo.push(curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!);
+    }
+    report.leaveOneOut = { curves: loo, mean: meanMetrics(loo.map((c) => c.metrics)) };
+    notes.push('leave-one-curve-out: each curve predicted by a fit on the others (the same procedure from scratch, so the left-out curve never informs its own prediction)');
+  }
+  report.wallMs = performance.now() - started;
+  return report;
+}

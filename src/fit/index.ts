@@ -1,0 +1,7 @@
+/** Fitting loss-curve laws: public API. */
+export { fitLaw, boundsOf, FIT_DEFAULTS } from './fit-law.js';
+export { evaluateMetrics, type EvaluateOptions } from './evaluate.js';
+export { formatReport } from './report.js';
+export { DEFAULT_MAX_POINTS, prepareCurve, usablePoints } from './prepare.js';
+export { HUBER_DELTA, huber } from './objective.js';
+export type { FitCurve, FitOptions, FitRequest, FitReport, ParamEstimate, CurveFitMetrics, LeaveOneOutResult } from './types.js';

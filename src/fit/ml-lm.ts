@@ -1,0 +1,90 @@
+/**
+ * Huber fit through ml-levenberg-marquardt (used for the lra law, whose model is cheap): rounds of
+ * iteratively reweighted least squares, each a weighted least-squares LM run of the library with
+ * the analytic Jacobian. The point weights (Huber IRLS weight times bin count) are folded into the
+ * residuals as sqrt(w) * (log obs - log pred), so the library sees an unweighted problem.
+ */
+import { levenbergMarquardt } from 'ml-levenberg-marquardt';
+import { HUBER_DELTA, huberObjective, type LogModel } from './objective.js';
+import type { LmResult } from './lm.js';
+
+export interface MlLmOptions {
+  min: ArrayLike<number>;
+  max: ArrayLike<number>;
+  maxIterations?: number;
+  rounds?: number;
+}
+
+export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, options: MlLmOptions): LmResult {
+  const N = model.nPoints;
+  const P = model.nParams;
+  const { observed, weight } = model;
+  const x = Array.from({ length: N }, (_, i) => i);
+  const sqrtW = new Float64Array(N);
+  let params = Array.from(init, (v, j) => Math.min(options.max[j]!, Math.max(options.min[j]!, v)));
+  let objective = model.objective(params);
+  let iterations = 0;
+  let evaluations = 1;
+  let converged = false;
+  const rounds = options.rounds ?? 8;
+  for (let round = 0; round < rounds; round++) {
+    const logPred = model.logPredict(params);
+    for (let i = 0; i < N; i++) {
+      const a = Math.abs(observed[i]! - logPred[i]!);
+      sqrtW[i] = Math.sqrt(weight[i]! * (a <= HUBER_DELTA ? 1 : HUBER_DELTA / a));
+    }
+    const y = Array.from(observed, (v, i) => v * sqrtW[i]!);
+    let cacheKey = '';
+    let cache: Float64Array = new Float64Array(0);
+    const valueAt = (p: number[]) => {
+      const key = p.join(',');
+      if (key !== cacheKey) {
+        cache = model.logPredict(p);
+        cacheKey = key;
+        evaluations++;
+      }
+      return cache;
+    };
+    const result = levenbergMarquardt(
+      { x, y },
+      (p: number[]) => {
+        const lp = valueAt(p);
+        return (i: number) => lp[i]! * sqrtW[i]!;
+      },
+      {
+        initialValues: params,
+        minValues: Array.from(options.min),
+        maxValues: Array.from(options.max),
+        maxIterations: Math.min(options.maxIterations ?? 30, 30),
+        damping: 1e-3,
+        errorTolerance: 1e-14,
+        jacobianFunction: (p: number[]) => {
+          const { jacobian } = model.logPredictWithJacobian(p);
+          evaluations++;
+          return (i: number) => {
+            const row = new Array<number>(P);
+            for (let j = 0; j < P; j++) row[j] = jacobian[i * P + j]! * sqrtW[i]!;
+            return row;
+          };
+        },
+      },
+    );
+    iterations += result.iterations;
+    const next = result.parameterValues;
+    const nextObjective = huberObjective(observed, model.logPredict(next), weight);
+    const change = Math.max(...next.map((v, j) => Math.abs(v - params[j]!) / (Math.abs(params[j]!) + 1e-12)));
+    if (Number.isFinite(nextObjective) && nextObjective <= objective) {
+      params = next;
+      const previous = objective;
+      objective = nextObjective;
+      if (change < 1e-9 || previous - objective <= 1e-12 * previous) {
+        converged = true;
+        break;
+      }
+    } else {
+      converged = change < 1e-6;
+      break;
+    }
+  }
+  return { params: Float64Array.from(params), objective, iterations, evaluations, converged };
+}

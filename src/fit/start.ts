@@ -1,0 +1,206 @@
+/**
+ * Global start of a fit. Both laws are linear in some params given the others:
+ * mpl: pred = L0 + A * S^-alpha + B * drop(C, beta, gamma); lra: pred = L0 + A * S^-alpha - C * S2.
+ * The nonlinear params are sampled (a Latin hypercube over (log C, beta, gamma) for mpl, seeded,
+ * times a grid of alpha), the linear ones solved by weighted least squares on relative errors
+ * (= log residuals to first order), and every sample scored by the Huber objective. The alpha grid
+ * also holds the reference's initial guess: L0, A, alpha fitted on the constant-lr part of the curves.
+ * The best distinct samples start the local refinement.
+ */
+import { cumulativeLr } from '../laws/mpl.js';
+import { mplLaw } from '../laws/mpl.js';
+import { annealingArea, LRA_DEFAULT_LAMBDA } from '../laws/lra.js';
+import type { LawId } from '../laws/law.js';
+import { cholesky, choleskySolve } from './dense.js';
+import { huberObjective } from './objective.js';
+import type { PreparedCurve } from './prepare.js';
+import { latinHypercube, seededRandom } from './rng.js';
+
+export interface StartCandidate {
+  params: number[];
+  objective: number;
+}
+
+export interface StartOptions {
+  seed: number;
+  samples: number;
+  keep: number;
+  lambda?: number;
+}
+
+/** Search box of the sampled mpl params (inside the law's bounds). */
+export const MPL_SEARCH = { logC: [Math.log(0.05), Math.log(50)], beta: [0.1, 2], gamma: [0.05, 1.2] } as const;
+
+export const ALPHA_GRID: readonly number[] = Array.from({ length: 30 }, (_, i) => 0.05 * (i + 1));
+
+interface Columns {
+  /** S(s) at each point, concatenated over curves. */
+  cum: Float64Array;
+  observed: Float64Array;
+  weight: Float64Array;
+}
+
+function columns(curves: PreparedCurve[]): Columns {
+  const n = curves.reduce((t, c) => t + c.steps.length, 0);
+  const cum = new Float64Array(n);
+  const observed = new Float64Array(n);
+  const weight = new Float64Array(n);
+  let at = 0;
+  for (const c of curves) {
+    const S = cumulativeLr(c.curve.lrs);
+    c.steps.forEach((s, i) => {
+      cum[at + i] = S[s]!;
+    });
+    observed.set(c.logLoss, at);
+    weight.set(c.weight, at);
+    at += c.steps.length;
+  }
+  return { cum, observed, weight };
+}
+
+/**
+ * Weighted least squares of y on the given basis columns with relative-error weights, with the
+ * coefficients flagged `nonNegative` kept >= 0 (dropping a column that would go negative).
+ */
+function linearFit(basis: Float64Array[], loss: Float64Array, weight: Float64Array, nonNegative: boolean[]): number[] | null {
+  const k = basis.length;
+  let active = basis.map(() => true);
+  for (let attempt = 0; attempt <= k; attempt++) {
+    const idx = active.flatMap((on, j) => (on ? [j] : []));
+    const m = idx.length;
+    const A = new Float64Array(m * m);
+    const b = new Float64Array(m);
+    for (let i = 0; i < loss.length; i++) {
+      const wi = weight[i]! / (loss[i]! * loss[i]!);
+      for (let a = 0; a < m; a++) {
+        const xa = basis[idx[a]!]![i]! * wi;
+        b[a] = b[a]! + xa * loss[i]!;
+        for (let c = 0; c <= a; c++) A[a * m + c] = A[a * m + c]! + xa * basis[idx[c]!]![i]!;
+      }
+    }
+    for (let a = 0; a < m; a++) for (let c = 0; c < a; c++) A[c * m + a] = A[a * m + c]!;
+    for (let a = 0; a < m; a++) A[a * m + a] = A[a * m + a]! * (1 + 1e-12) + 1e-300;
+    const L = cholesky(A, m);
+    if (!L) return null;
+    const x = choleskySolve(L, m, b);
+    const coef = new Array<number>(k).fill(0);
+    idx.forEach((j, a) => {
+      coef[j] = x[a]!;
+    });
+    const negative = coef.findIndex((v, j) => nonNegative[j] && active[j] && v < 0);
+    if (negative < 0) return coef;
+    active = active.map((on, j) => on && j !== negative);
+  }
+  return null;
+}
+
+function scoreLinear(basis: Float64Array[], coef: number[], observed: Float64Array, weight: Float64Array): number {
+  const logPred = new Float64Array(observed.length);
+  for (let i = 0; i < observed.length; i++) {
+    let p = 0;
+    for (let j = 0; j < basis.length; j++) p += coef[j]! * basis[j]![i]!;
+    logPred[i] = p > 0 ? Math.log(p) : NaN;
+  }
+  return huberObjective(observed, logPred, weight);
+}
+
+/**
+ * The reference's initial guess: L0, A, alpha of L0 + A S^-alpha fitted on the points where the lr
+ * has stayed at the value it reached after warmup (the constant-lr part). Null when no curve has one.
+ */
+export function constantPartGuess(curves: PreparedCurve[]): { L0: number; A: number; alpha: number } | null {
+  const cum: number[] = [];
+  const loss: number[] = [];
+  for (const c of curves) {
+    const lrs = c.curve.lrs;
+    const S = cumulativeLr(lrs);
+    // First step of the lr plateau reached after the (increasing) warmup.
+    let plateau = 0;
+    while (plateau + 1 < lrs.length && lrs[plateau + 1]! > lrs[plateau]!) plateau++;
+    let end = plateau;
+    while (end + 1 < lrs.length && lrs[end + 1] === lrs[plateau]) end++;
+    c.steps.forEach((s, i) => {
+      if (s > plateau && s <= end) {
+        cum.push(S[s]!);
+        loss.push(Math.exp(c.logLoss[i]!));
+      }
+    });
+  }
+  if (cum.length < 3) return null;
+  const y = Float64Array.from(loss);
+  const w = new Float64Array(y.length).fill(1);
+  const ones = new Float64Array(y.length).fill(1);
+  const observed = Float64Array.from(loss, Math.log);
+  let best: { L0: number; A: number; alpha: number; score: number } | null = null;
+  for (let alpha = 0.02; alpha <= 2.0001; alpha += 0.02) {
+    const power = Float64Array.from(cum, (S) => S ** -alpha);
+    const coef = linearFit([ones, power], y, w, [true, true]);
+    if (!coef) continue;
+    const score = scoreLinear([ones, power], coef, observed, w);
+    if (!best || score < best.score) best = { L0: coef[0]!, A: coef[1]!, alpha, score };
+  }
+  return best && { L0: best.L0, A: best.A, alpha: best.alpha };
+}
+
+/** Sampled starts for `law`, best first (at most `keep`, distinct nonlinear samples). */
+export function globalStarts(law: LawId, curves: PreparedCurve[], options: StartOptions): { starts: StartCandidate[]; constantGuess: ReturnType<typeof constantPartGuess> } {
+  const { cum, observed, weight } = columns(curves);
+  const loss = Float64Array.from(observed, Math.exp);
+  const ones = new Float64Array(cum.length).fill(1);
+  const constantGuess = constantPartGuess(curves);
+  const alphas = [...ALPHA_GRID];
+  if (constantGuess) alphas.push(constantGuess.alpha);
+  const powers = alphas.map((alpha) => Float64Array.from(cum, (S) => S ** -alpha));
+  const results: StartCandidate[] = [];
+
+  if (law === 'lra') {
+    const area = new Float64Array(cum.length);
+    let at = 0;
+    for (const c of curves) {
+      const S2 = annealingArea(c.curve.lrs, options.lambda ?? LRA_DEFAULT_LAMBDA);
+      c.steps.forEach((s, i) => {
+        area[at + i] = -S2[s]!;
+      });
+      at += c.steps.length;
+    }
+    alphas.forEach((alpha, a) => {
+      const basis = [ones, powers[a]!, area];
+      const coef = linearFit(basis, loss, weight, [true, true, true]);
+      if (!coef) return;
+      const objective = scoreLinear(basis, coef, observed, weight);
+      if (Number.isFinite(objective)) results.push({ params: [coef[0]!, coef[1]!, alpha, coef[2]!], objective });
+    });
+    results.sort((x, y) => x.objective - y.objective);
+    return { starts: results.slice(0, options.keep), constantGuess };
+  }
+
+  const random = seededRandom(options.seed);
+  const samples = latinHypercube(options.samples, 3, random);
+  const perSample: StartCandidate[] = [];
+  const drop = new Float64Array(cum.length);
+  for (const [u, v, t] of samples as [number, number, number][]) {
+    const C = Math.exp(MPL_SEARCH.logC[0] + u * (MPL_SEARCH.logC[1] - MPL_SEARCH.logC[0]));
+    const beta = MPL_SEARCH.beta[0] + v * (MPL_SEARCH.beta[1] - MPL_SEARCH.beta[0]);
+    const gamma = MPL_SEARCH.gamma[0] + t * (MPL_SEARCH.gamma[1] - MPL_SEARCH.gamma[0]);
+    let at = 0;
+    for (const c of curves) {
+      // L0 = A = 0, B = 1: the prediction is the drop term itself.
+      const d = mplLaw.predict(c.curve.lrs, c.steps, [0, 0, 1, 1, C, beta, gamma], { tolerance: 1e-6 });
+      drop.set(d, at);
+      at += d.length;
+    }
+    let best: StartCandidate | null = null;
+    alphas.forEach((alpha, a) => {
+      const basis = [ones, powers[a]!, drop];
+      const coef = linearFit(basis, loss, weight, [true, true, true]);
+      if (!coef) return;
+      const objective = scoreLinear(basis, coef, observed, weight);
+      if (Number.isFinite(objective) && (!best || objective < best.objective)) {
+        best = { params: [coef[0]!, coef[1]!, alpha, coef[2]!, C, beta, gamma], objective };
+      }
+    });
+    if (best) perSample.push(best);
+  }
+  perSample.sort((x, y) => x.objective - y.objective);
+  return { starts: perSample.slice(0, options.keep), constantGuess };
+}

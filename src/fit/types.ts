@@ -1,0 +1,79 @@
+/** Shapes shared by the fitting code: the curves to fit, the options, and the report a fit returns. */
+import type { LawId } from '../laws/law.js';
+import type { CurveMetrics } from '../laws/metrics.js';
+
+/** One training run: its per-step schedule and the logged losses at `steps`. */
+export interface FitCurve {
+  id: number | string;
+  name: string;
+  /** Per-step learning rates, index = step from 0, warmup included. */
+  lrs: Float64Array;
+  steps: number[];
+  loss: number[];
+}
+
+export interface FitOptions {
+  /** Ignore points before this step (default: none; points with S(s) = 0 are always skipped). */
+  fromStep?: number;
+  /**
+   * At most this many points per curve enter the objective (default 1000). Denser curves are
+   * bin-averaged in log space over runs of consecutive points (each bin weighted by its count).
+   */
+  maxPoints?: number;
+  /** Momentum decay of the lra law (default 0.999). */
+  lambda?: number;
+  /** Seed of the global search (default 1). */
+  seed?: number;
+  /** Number of global samples of the nonlinear params (default 48). */
+  starts?: number;
+  /** Cap on the iterations of each local refinement (default 200). */
+  maxIterations?: number;
+  /** Override the law's bounds of some params by name, e.g. `{ gamma: [0, 1] }`. */
+  bounds?: Record<string, [number, number]>;
+  /** Also fit with each curve left out and predict it (default true with >= 2 curves). */
+  leaveOneOut?: boolean;
+}
+
+export interface FitRequest {
+  law: LawId;
+  curves: FitCurve[];
+  options?: FitOptions;
+}
+
+export interface ParamEstimate {
+  name: string;
+  value: number;
+  /** Standard error from the Jacobian at the optimum (NaN where it cannot be estimated). */
+  stderr: number;
+  min: number;
+  max: number;
+}
+
+export interface CurveFitMetrics {
+  id: number | string;
+  name: string;
+  metrics: CurveMetrics;
+}
+
+export interface LeaveOneOutResult {
+  curves: CurveFitMetrics[];
+  mean: CurveMetrics;
+}
+
+export interface FitReport {
+  law: LawId;
+  params: ParamEstimate[];
+  /** Huber objective at the optimum (sum over the fitted points). */
+  objective: number;
+  iterations: number;
+  wallMs: number;
+  converged: boolean;
+  /** Points that entered the objective (after preprocessing), and how many were given. */
+  points: { used: number; given: number };
+  /** Metrics of the fit on each curve at its logged steps (after fromStep), and their mean. */
+  curves: CurveFitMetrics[];
+  mean: CurveMetrics;
+  /** With 2+ curves (and leaveOneOut not false): each curve predicted by a fit on the others. */
+  leaveOneOut?: LeaveOneOutResult;
+  notes: string[];
+}

@@ -1,0 +1,85 @@
+/**
+ * The momentum law of Tissue et al. 2024 ("Scaling law with learning rate annealing"):
+ *
+ *   pred(s) = L0 + A * S1(s)^(-alpha) - C * S2(s)
+ *   S1(s)   = sum_{i<=s} lr[i]                          (inclusive, as in mpl)
+ *   S2(s)   = sum_{i<=s} m_i,  m_i = lambda * m_{i-1} + (lr[i-1] - lr[i]),  m_0 = 0
+ *
+ * Params `[L0, A, alpha, C]`; `lambda` (default 0.999) is an option, not fitted. O(steps) per call.
+ */
+import type { Law, ParamSpec } from './law.js';
+import { cumulativeLr } from './mpl.js';
+
+export interface LraOptions {
+  /** Momentum decay of the annealing area (default 0.999). */
+  lambda?: number;
+}
+
+export const LRA_DEFAULT_LAMBDA = 0.999;
+
+export const LRA_PARAMS: readonly ParamSpec[] = [
+  { name: 'L0', init: 3, min: 0, max: 20, description: 'irreducible loss' },
+  { name: 'A', init: 0.5, min: 0, max: 50, description: 'scale of the power law in the lr sum' },
+  { name: 'alpha', init: 0.5, min: 0.01, max: 3, description: 'exponent of the power law in the lr sum' },
+  { name: 'C', init: 0.5, min: 0, max: 1e4, description: 'loss drop per unit of annealing area' },
+];
+
+/** The annealing area S2(s) for every step of the schedule. */
+export function annealingArea(lrs: Float64Array, lambda = LRA_DEFAULT_LAMBDA): Float64Array {
+  const area = new Float64Array(lrs.length);
+  let momentum = 0;
+  let total = 0;
+  for (let i = 1; i < lrs.length; i++) {
+    momentum = lambda * momentum + (lrs[i - 1]! - lrs[i]!);
+    total += momentum;
+    area[i] = total;
+  }
+  return area;
+}
+
+function areas(lrs: Float64Array, options?: LraOptions): { s1: Float64Array; s2: Float64Array } {
+  return { s1: cumulativeLr(lrs), s2: annealingArea(lrs, options?.lambda ?? LRA_DEFAULT_LAMBDA) };
+}
+
+function stepIndex(step: number, total: number): number {
+  if (!Number.isInteger(step) || step < 0 || step >= total) throw new RangeError(`step ${step} is outside the schedule (0..${total - 1})`);
+  return step;
+}
+
+export function predictLra(lrs: Float64Array, steps: ArrayLike<number>, params: ArrayLike<number>, options?: LraOptions): Float64Array {
+  return predictLraWithJacobian(lrs, steps, params, options, false).pred;
+}
+
+export function predictLraWithJacobian(
+  lrs: Float64Array,
+  steps: ArrayLike<number>,
+  params: ArrayLike<number>,
+  options?: LraOptions,
+  withJacobian = true,
+): { pred: Float64Array; jacobian: Float64Array } {
+  if (params.length !== 4) throw new RangeError(`lra takes 4 params [L0, A, alpha, C], got ${params.length}`);
+  const [L0, A, alpha, C] = [params[0]!, params[1]!, params[2]!, params[3]!];
+  const { s1, s2 } = areas(lrs, options);
+  const pred = new Float64Array(steps.length);
+  const jacobian = new Float64Array(withJacobian ? steps.length * 4 : 0);
+  for (let i = 0; i < steps.length; i++) {
+    const s = stepIndex(steps[i]!, lrs.length);
+    const power = s1[s]! ** -alpha;
+    pred[i] = L0 + A * power - C * s2[s]!;
+    if (withJacobian) {
+      jacobian[i * 4] = 1;
+      jacobian[i * 4 + 1] = power;
+      jacobian[i * 4 + 2] = -A * Math.log(s1[s]!) * power;
+      jacobian[i * 4 + 3] = -s2[s]!;
+    }
+  }
+  return { pred, jacobian };
+}
+
+export const lraLaw: Law<LraOptions> = {
+  id: 'lra',
+  title: 'Momentum law with lr annealing (Tissue et al. 2024)',
+  params: LRA_PARAMS,
+  predict: predictLra,
+  predictWithJacobian: (lrs, steps, params, options) => predictLraWithJacobian(lrs, steps, params, options),
+};
