@@ -1,0 +1,67 @@
+/**
+ * Reference schedules under the same law and constraints, evaluated in float64 by predictMpl:
+ * cosine to 0.1 x peak, linear to zero (or to the floor), constant, and the best WSD over decay
+ * fractions 5% .. 50% of the run and shapes exp (to 0.1 x peak), linear and sqrt (to the floor).
+ * A given final lr replaces those end values; a minimum lr raises them to it.
+ *
+ * Linear to zero ends at lr 0, where the law's lr^(-gamma) is infinite: src/laws/mpl.ts takes the
+ * limit (the last step's term is 0 while S(s) = S(k-1)), which is also the value the formula tends
+ * to as lr -> 0, so the baseline is evaluated exactly without clamping.
+ */
+import { predictMpl } from '../laws/mpl.js';
+import { expandSchedule } from '../schedule/expand.js';
+
+export interface Baseline {
+  schedule: string;
+  loss: number;
+}
+
+export interface Baselines {
+  cosine: Baseline;
+  linear: Baseline;
+  wsd: Baseline;
+  constant: Baseline;
+}
+
+export interface BaselineRequest {
+  params: readonly number[];
+  totalSteps: number;
+  peakLr: number;
+  warmupSteps: number;
+  minLr: number;
+  finalLr?: number;
+}
+
+export const WSD_FRACTIONS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
+export const WSD_SHAPES_BASELINE = ['exp', 'linear', 'sqrt'] as const;
+
+/** Final-step loss of a schedule spec (float64). */
+export function finalLoss(spec: string, params: readonly number[]): number {
+  const lrs = expandSchedule(spec);
+  return predictMpl(lrs, [lrs.length - 1], params)[0]!;
+}
+
+export function computeBaselines(req: BaselineRequest): Baselines {
+  const { params, totalSteps: T, peakLr: peak, warmupSteps: W, minLr } = req;
+  const head = `peak=${peak},warmup=${W},total=${T}`;
+  const tenth = req.finalLr ?? Math.max(Number((0.1 * peak).toPrecision(12)), minLr);
+  const floor = req.finalLr ?? minLr;
+  const make = (schedule: string): Baseline => ({ schedule, loss: finalLoss(schedule, params) });
+  const cosine = make(`cosine:${head},final=${tenth}`);
+  const linear = make(`linear:${head},final=${floor}`);
+  const constant = make(`constant:${head}`);
+  let wsd: Baseline | undefined;
+  const starts = new Set<number>();
+  for (const fraction of WSD_FRACTIONS) {
+    const decayStart = Math.min(T - 1, Math.max(W, T - Math.round(fraction * T)));
+    if (starts.has(decayStart)) continue;
+    starts.add(decayStart);
+    for (const shape of WSD_SHAPES_BASELINE) {
+      const final = shape === 'exp' ? tenth : floor;
+      if (shape === 'exp' && final <= 0) continue;
+      const candidate = make(`wsd:${head},decayStart=${decayStart},final=${final},shape=${shape}`);
+      if (!wsd || candidate.loss < wsd.loss) wsd = candidate;
+    }
+  }
+  return { cosine, linear, wsd: wsd ?? constant, constant };
+}

@@ -1,0 +1,47 @@
+/** Projections onto the schedule constraints (Euclidean, in place, on one row of a batch). */
+
+/**
+ * Non-increasing isotonic regression of `x[off .. off+n)` (pool adjacent violators), then clipping
+ * to [lo, hi]: together the Euclidean projection onto {non-increasing, lo <= x <= hi}.
+ */
+export function projectMonotone(x: Float64Array, off: number, n: number, lo: number, hi: number): void {
+  const val = new Float64Array(n);
+  const wt = new Float64Array(n);
+  const len = new Int32Array(n);
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    val[b] = x[off + i]!;
+    wt[b] = 1;
+    len[b] = 1;
+    b++;
+    while (b > 1 && val[b - 2]! < val[b - 1]!) {
+      const w = wt[b - 2]! + wt[b - 1]!;
+      val[b - 2] = (val[b - 2]! * wt[b - 2]! + val[b - 1]! * wt[b - 1]!) / w;
+      wt[b - 2] = w;
+      len[b - 2] = len[b - 2]! + len[b - 1]!;
+      b--;
+    }
+  }
+  let i = off;
+  for (let k = 0; k < b; k++) {
+    const v = Math.min(hi, Math.max(lo, val[k]!));
+    for (let t = 0; t < len[k]!; t++) x[i++] = v;
+  }
+}
+
+/** Clip `x[off .. off+n)` to [lo, hi]. */
+export function projectBox(x: Float64Array, off: number, n: number, lo: number, hi: number): void {
+  for (let i = off; i < off + n; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so restarts are reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Optimization jobs in this process: a FIFO queue run one at a time (the TF.js backend is shared),
+ * progress written to the jobs table (throttled) and published to listeners (the SSE stream).
+ * One runner per database; created by the first route plugin that asks for it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Db } from '../store/db.js';
+import { failUnfinishedJobs, getJob, insertJob, markDone, markFailed, markRunning, updateProgress } from '../store/jobs.js';
+import { insertSchedule } from '../store/schedules.js';
+import { optimizeSchedule, type OptimizeProgress, type OptimizeRequest, type OptimizeResult } from './index.js';
+
+export type JobEvent =
+  | { type: 'progress'; data: OptimizeProgress }
+  | { type: 'done'; data: Record<string, unknown> }
+  | { type: 'failed'; data: { error: string } };
+
+/** What a finished optimization stores and returns: the result with the id of its stored schedule. */
+export function storeResult(db: Db, request: OptimizeRequest & { law?: string; fit?: number }, result: OptimizeResult): OptimizeResult & { scheduleId: number } {
+  const schedule = insertSchedule(db, {
+    spec: result.schedule,
+    totalSteps: result.lrs.length,
+    peakLr: request.peakLr,
+    source: {
+      law: 'mpl',
+      params: request.params,
+      ...(request.fit !== undefined ? { fit: request.fit } : {}),
+      space: result.space,
+      predictedFinalLoss: result.predictedFinalLoss,
+    },
+  });
+  return { ...result, scheduleId: schedule.id };
+}
+
+export class JobRunner {
+  private readonly queue: { id: number; request: OptimizeRequest & { fit?: number } }[] = [];
+  private readonly events = new EventEmitter();
+  private running: { id: number; controller: AbortController } | undefined;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly db: Db) {
+    this.events.setMaxListeners(0);
+    failUnfinishedJobs(db, 'server restarted');
+  }
+
+  /** Queue an optimization; returns the job id. */
+  submit(request: OptimizeRequest & { fit?: number }): number {
+    const job = insertJob(this.db, request as unknown as Record<string, unknown>);
+    this.queue.push({ id: job.id, request });
+    if (!this.running) this.idle = this.drain();
+    return job.id;
+  }
+
+  /** Listen to one job's events; returns the unsubscribe function. */
+  subscribe(id: number, listener: (event: JobEvent) => void): () => void {
+    const name = `job:${id}`;
+    this.events.on(name, listener);
+    return () => this.events.off(name, listener);
+  }
+
+  private emit(id: number, event: JobEvent): void {
+    this.events.emit(`job:${id}`, event);
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed && this.queue.length > 0) {
+      const { id, request } = this.queue.shift()!;
+      const controller = new AbortController();
+      this.running = { id, controller };
+      markRunning(this.db, id);
+      let lastWrite = 0;
+      try {
+        const result = await optimizeSchedule(request, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            const t = performance.now();
+            if (t - lastWrite > 200 || p.progress >= 1) {
+              lastWrite = t;
+              updateProgress(this.db, id, p.progress, Number.isFinite(p.bestLoss) ? p.bestLoss : null);
+            }
+            this.emit(id, { type: 'progress', data: p });
+          },
+        });
+        const stored = storeResult(this.db, request, result);
+        const { lrs: _lrs, ...withoutLrs } = stored;
+        markDone(this.db, id, withoutLrs, result.predictedFinalLoss, stored.scheduleId);
+        this.emit(id, { type: 'done', data: stored as unknown as Record<string, unknown> });
+      } catch (err) {
+        const message = (err as Error).message || String(err);
+        markFailed(this.db, id, message);
+        this.emit(id, { type: 'failed', data: { error: message } });
+      } finally {
+        this.running = undefined;
+      }
+    }
+  }
+
+  /** Stop: abort the running job (it fails with the reason), fail the queued ones, wait. */
+  async close(reason = 'server stopped'): Promise<void> {
+    this.closed = true;
+    for (const { id } of this.queue.splice(0)) {
+      markFailed(this.db, id, reason);
+      this.emit(id, { type: 'failed', data: { error: reason } });
+    }
+    this.running?.controller.abort();
+    await this.idle;
+  }
+
+  /** The job as the API shows it (result with per-step lrs re-expanded by the caller). */
+  job(id: number) {
+    return getJob(this.db, id);
+  }
+}
+
+const runners = new WeakMap<Db, JobRunner>();
+
+/** The runner of a database (created on first use: unfinished jobs of a previous process fail then). */
+export function jobRunner(db: Db): JobRunner {
+  let runner = runners.get(db);
+  if (!runner) {
+    runner = new JobRunner(db);
+    runners.set(db, runner);
+  }
+  return runner;
+}

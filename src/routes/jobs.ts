@@ -1,0 +1,82 @@
+/**
+ * Jobs: GET /jobs/:id (status, progress, best loss, result when done) and GET /jobs/:id/events,
+ * a server-sent event stream: `progress` events, then `done` (the result) or `failed` ({error}).
+ */
+import type { FastifyInstance } from 'fastify';
+import { jobRunner, type JobEvent } from '../optimize/runner.js';
+import type { StoredJob } from '../store/jobs.js';
+import { expandSchedule } from '../schedule/expand.js';
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1 } },
+} as const;
+
+/** A stored result with its per-step lrs (stored results leave them out: they are the schedule's expansion). */
+export function fullResult(job: StoredJob): Record<string, unknown> | undefined {
+  if (!job.result) return undefined;
+  const schedule = job.result.schedule as string;
+  return { ...job.result, lrs: Array.from(expandSchedule(schedule)), scheduleId: job.scheduleId };
+}
+
+export function jobView(job: StoredJob) {
+  const result = fullResult(job);
+  return {
+    id: job.id,
+    status: job.status,
+    progress: job.progress,
+    bestLoss: job.bestLoss,
+    ...(result ? { result } : {}),
+    error: job.error,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+  };
+}
+
+export default async function jobRoutes(app: FastifyInstance) {
+  const runner = jobRunner(app.db);
+
+  app.get<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(runner.job(request.params.id)));
+
+  app.get<{ Params: { id: number } }>('/jobs/:id/events', { schema: { params: idParams } }, async (request, reply) => {
+    const job = runner.job(request.params.id); // 404 before the stream starts
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    let finished = false;
+    let unsubscribe = () => {};
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      unsubscribe();
+      clearInterval(keepAlive);
+      res.end();
+    };
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', finish);
+    // Subscribe first, then read the state, so nothing between the two is lost.
+    unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {
+      if (finished) return;
+      send(event.type, event.data);
+      if (event.type !== 'progress') finish();
+    });
+    const now = runner.job(job.id);
+    if (now.status === 'done') {
+      send('progress', { progress: 1, bestLoss: now.bestLoss, iteration: (now.result?.iterations as number) ?? 0 });
+      send('done', fullResult(now));
+      finish();
+    } else if (now.status === 'failed') {
+      send('failed', { error: now.error });
+      finish();
+    } else {
+      send('progress', { progress: now.progress, bestLoss: now.bestLoss, iteration: 0 });
+    }
+  });
+}

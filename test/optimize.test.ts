@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  optimizeSchedule,
+  initBackend,
+  backendNotes,
+  currentBackend,
+  OptimizeRequestError,
+  AbortError,
+  type OptimizeResult,
+  type OptimizeRequest,
+} from '../src/optimize/index.js';
+import { computeBaselines } from '../src/optimize/baselines.js';
+import { predictMpl, predictMplDirect } from '../src/laws/mpl.js';
+import { expandSchedule } from '../src/schedule/expand.js';
+
+const P100 = [2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644];
+const P25 = [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257];
+const RUN = { totalSteps: 24000, peakLr: 3e-4, warmupSteps: 2160 };
+
+/** Every constraint of the request, and the float64 consistency of the answer. */
+function checkResult(req: OptimizeRequest, result: OptimizeResult): void {
+  const { totalSteps, peakLr: peak, warmupSteps: W } = req;
+  const minLr = req.minLr ?? 0;
+  const lrs = Float64Array.from(result.lrs);
+  assert.equal(lrs.length, totalSteps);
+  for (let s = 0; s < W; s++) assert.equal(lrs[s], W <= 1 ? peak : (peak * s) / (W - 1), `warmup step ${s}`);
+  const first = Math.max(W, 1);
+  for (let s = first; s < totalSteps; s++) {
+    assert.ok(lrs[s]! >= minLr && lrs[s]! <= peak, `lr[${s}]=${lrs[s]} outside [${minLr}, ${peak}]`);
+    if (req.monotone !== false && s > first) assert.ok(lrs[s]! <= lrs[s - 1]!, `lr increases at step ${s}`);
+  }
+  if (req.finalLr !== undefined) assert.ok(Math.abs(lrs[totalSteps - 1]! - req.finalLr) <= 1e-15 * peak, `final lr ${lrs[totalSteps - 1]}`);
+  // The spec expands to exactly these lrs.
+  const expanded = expandSchedule(result.schedule);
+  assert.equal(expanded.length, totalSteps);
+  for (let s = 0; s < totalSteps; s++) assert.ok(Math.abs(expanded[s]! - lrs[s]!) <= 1e-12 * peak, `spec differs at step ${s}`);
+  // The loss is predictMpl's, on lrs and on the spec.
+  assert.equal(result.predictedFinalLoss, predictMpl(lrs, [totalSteps - 1], req.params)[0]);
+  assert.equal(result.predictedFinalLoss, predictMpl(expanded, [totalSteps - 1], req.params)[0]);
+  assert.equal(result.curve.steps[result.curve.steps.length - 1], totalSteps - 1);
+  assert.equal(result.curve.loss[result.curve.loss.length - 1], result.predictedFinalLoss);
+  const b = result.baselines;
+  const bestBaseline = Math.min(b.cosine.loss, b.linear.loss, b.wsd.loss, b.constant.loss);
+  assert.ok(Math.abs(result.improvement.vsBestBaseline - (bestBaseline - result.predictedFinalLoss)) < 1e-15);
+  assert.ok(Math.abs(result.improvement.vsCosine - (b.cosine.loss - result.predictedFinalLoss)) < 1e-15);
+}
+
+function belowBaselines(result: OptimizeResult): void {
+  for (const [name, b] of Object.entries(result.baselines)) {
+    assert.ok(result.predictedFinalLoss < b.loss, `${result.predictedFinalLoss} is not below the ${name} baseline ${b.loss}`);
+  }
+}
+
+test('baselines: the published values, and linear to zero evaluated at its lr-0 limit', () => {
+  const b = computeBaselines({ params: P100, ...RUN, minLr: 0 });
+  assert.equal(b.cosine.schedule, 'cosine:peak=0.0003,warmup=2160,total=24000,final=0.00003');
+  assert.ok(Math.abs(b.cosine.loss - 2.990025) < 1e-6, `cosine ${b.cosine.loss}`);
+  assert.ok(b.wsd.loss < 2.935197, `best wsd ${b.wsd.loss} should beat exp from 20000`);
+  assert.ok(Number.isFinite(b.linear.loss) && b.linear.loss < b.constant.loss);
+  const lrs = expandSchedule(b.linear.schedule);
+  assert.equal(lrs[lrs.length - 1], 0);
+  assert.ok(Math.abs(predictMplDirect(lrs, [23999], P100)[0]! - b.linear.loss) < 1e-9);
+  assert.ok(b.constant.loss > b.cosine.loss);
+});
+
+test('free space, 100M: reaches the reference optimum and satisfies every constraint', async () => {
+  const req = { params: P100, ...RUN, space: 'free' as const };
+  const result = await optimizeSchedule(req);
+  checkResult(req, result);
+  belowBaselines(result);
+  assert.ok(result.predictedFinalLoss <= 2.92478, `free 100M ${result.predictedFinalLoss}`);
+  assert.ok(result.iterations > 0);
+  assert.equal(result.backend, currentBackend());
+});
+
+test('free space, 25M: within 1e-4 of the reference optimum or better', async () => {
+  const req = { params: P25, ...RUN };
+  const result = await optimizeSchedule(req);
+  checkResult(req, result);
+  belowBaselines(result);
+  assert.ok(result.predictedFinalLoss <= 3.25805, `free 25M ${result.predictedFinalLoss}`);
+});
+
+test('piecewise space, 16 pieces: 100M and 25M targets', async () => {
+  for (const [params, target] of [[P100, 2.926], [P25, 3.2593]] as const) {
+    const req = { params: [...params], ...RUN, space: 'piecewise' as const, pieces: 16 };
+    const result = await optimizeSchedule(req);
+    checkResult(req, result);
+    belowBaselines(result);
+    assert.ok(result.predictedFinalLoss <= target, `piecewise ${result.predictedFinalLoss} > ${target}`);
+    // At most 16 segments after the warmup (knots 0 and warmup-1 belong to the warmup).
+    assert.ok(result.schedule.split(';').length <= 2 + 17);
+  }
+});
+
+test('wsd space: the family schedule expands to the returned lrs', async () => {
+  const req = { params: P100, ...RUN, space: 'wsd' as const, restarts: 16 };
+  const result = await optimizeSchedule(req);
+  checkResult(req, result);
+  assert.ok(result.familySchedule?.startsWith('wsd:'));
+  const family = expandSchedule(result.familySchedule!);
+  const worst = family.reduce((m, v, s) => Math.max(m, Math.abs(v - result.lrs[s]!)), 0);
+  assert.ok(worst <= 1e-4 * RUN.peakLr, `family schedule deviates by ${worst}`);
+  assert.ok(Math.abs(predictMpl(family, [23999], P100)[0]! - result.predictedFinalLoss) < 1e-6);
+  assert.ok(result.predictedFinalLoss <= result.baselines.wsd.loss + 1e-9);
+});
+
+test('fixed final lr, lr floor, no monotonicity: constraints hold on a short run', async () => {
+  const base = { params: P25, totalSteps: 3000, peakLr: 1e-3, warmupSteps: 100, restarts: 8, budgetMs: 3000 };
+  for (const extra of [
+    { finalLr: 2e-4, minLr: 1e-4 },
+    { minLr: 5e-5, monotone: false },
+    { finalLr: 0 },
+    { space: 'piecewise' as const, pieces: 5, finalLr: 1e-4 },
+    { space: 'wsd' as const, minLr: 1e-5 },
+  ]) {
+    const req = { ...base, ...extra };
+    const result = await optimizeSchedule(req);
+    checkResult(req, result);
+    assert.ok(result.predictedFinalLoss < result.baselines.constant.loss, JSON.stringify(extra));
+  }
+});
+
+test('warmup 0 and 1 keep step 0 at peak', async () => {
+  for (const warmupSteps of [0, 1]) {
+    const req = { params: P25, totalSteps: 500, peakLr: 1e-3, warmupSteps, restarts: 4, budgetMs: 2000 };
+    const result = await optimizeSchedule(req);
+    assert.equal(result.lrs[0], 1e-3);
+    checkResult(req, result);
+  }
+});
+
+test('progress reports and abort', async () => {
+  const seen: number[] = [];
+  await optimizeSchedule({ params: P25, totalSteps: 2000, peakLr: 1e-3, warmupSteps: 100, restarts: 4 }, {
+    onProgress: (p) => {
+      assert.ok(p.progress >= 0 && p.progress <= 1 && Number.isFinite(p.bestLoss));
+      seen.push(p.progress);
+    },
+  });
+  assert.ok(seen.length >= 2);
+  assert.equal(seen[seen.length - 1], 1);
+  const controller = new AbortController();
+  const pending = optimizeSchedule({ params: P25, ...RUN }, { signal: controller.signal });
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(pending, AbortError);
+});
+
+test('bad requests name the field', async () => {
+  const ok = { params: P25, totalSteps: 1000, peakLr: 1e-3, warmupSteps: 10 };
+  const cases: [Record<string, unknown>, string][] = [
+    [{ peakLr: 0 }, 'peakLr'],
+    [{ warmupSteps: 1000 }, 'warmupSteps'],
+    [{ totalSteps: 10_000_001 }, 'totalSteps'],
+    [{ params: [1, 2, 3] }, 'params'],
+    [{ minLr: 2e-3 }, 'minLr'],
+    [{ finalLr: -1 }, 'finalLr'],
+    [{ space: 'spline' }, 'space'],
+    [{ pieces: 0 }, 'pieces'],
+    [{ restarts: 0 }, 'restarts'],
+  ];
+  for (const [patch, field] of cases) {
+    await assert.rejects(optimizeSchedule({ ...ok, ...patch } as OptimizeRequest), (err: unknown) => {
+      assert.ok(err instanceof OptimizeRequestError, String(err));
+      assert.equal(err.field, field);
+      return true;
+    });
+  }
+});
+
+test('backend: node-gpu falls back (and says why), cpu can be forced', async () => {
+  const chosen = await initBackend('node-gpu');
+  if (chosen !== 'node-gpu') {
+    assert.ok(['wasm', 'cpu'].includes(chosen));
+    assert.ok(backendNotes().some((n) => n.startsWith('node-gpu unavailable')), backendNotes().join('; '));
+    const result = await optimizeSchedule({ params: P25, totalSteps: 800, peakLr: 1e-3, warmupSteps: 50, restarts: 4, budgetMs: 2000 });
+    assert.equal(result.backend, chosen);
+    assert.ok(result.warnings.some((w) => w.includes('node-gpu unavailable')));
+  }
+  assert.equal(await initBackend('cpu'), 'cpu');
+  const req = { params: P25, totalSteps: 800, peakLr: 1e-3, warmupSteps: 50, restarts: 4, budgetMs: 2000 };
+  const result = await optimizeSchedule(req);
+  assert.equal(result.backend, 'cpu');
+  checkResult(req, result);
+  await initBackend();
+});
