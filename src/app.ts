@@ -16,6 +16,11 @@ import authPlugin from './plugins/auth.js';
 import curvesRoutes from './routes/curves.js';
 import scheduleRoutes from './routes/schedules.js';
 import healthRoutes from './routes/health.js';
+import fitRoutes from './routes/fits.js';
+import predictRoutes from './routes/predict.js';
+import optimizeRoutes from './routes/optimize.js';
+import jobRoutes from './routes/jobs.js';
+import scheduleExportRoutes from './routes/schedules-export.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,6 +75,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(curvesRoutes);
   await app.register(scheduleRoutes);
+  await app.register(fitRoutes);
+  await app.register(predictRoutes);
+  await app.register(optimizeRoutes);
+  await app.register(jobRoutes);
+  await app.register(scheduleExportRoutes);
 
   const dashboardDir = projectPath('public');
   if (existsSync(dashboardDir)) await app.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: false });

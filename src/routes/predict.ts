@@ -1,0 +1,149 @@
+/**
+ * GET /predict: the loss curve a law predicts for a schedule. Parameters come from a stored
+ * fit (`fit=ID`) or directly (`law=mpl&params=...`); the schedule from a spec (`schedule=`)
+ * or a stored curve (`curve=ID`, then also the metrics against its points).
+ */
+import type { FastifyInstance } from 'fastify';
+import { badRequest } from '../errors.js';
+import { getLaw } from '../laws/index.js';
+import { evaluateMetrics } from '../fit/index.js';
+import type { LawId } from '../laws/law.js';
+import { getFit } from '../store/fits.js';
+import { getCurveWithSchedule } from '../store/curves.js';
+import { expandSchedule, evenSteps, sampleSteps } from '../schedule/expand.js';
+import { parseSchedule, formatSchedule } from '../schedule/spec.js';
+
+interface PredictQuery {
+  fit?: number;
+  law?: LawId;
+  params?: string;
+  lambda?: number;
+  schedule?: string;
+  curve?: number;
+  steps?: string;
+  every?: number;
+}
+
+const predictQuery = {
+  type: 'object',
+  properties: {
+    fit: { type: 'integer', minimum: 1 },
+    law: { type: 'string', enum: ['mpl', 'lra'] },
+    params: { type: 'string' },
+    lambda: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    schedule: { type: 'string' },
+    curve: { type: 'integer', minimum: 1 },
+    steps: { type: 'string' },
+    every: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
+/** Default number of evenly spaced steps in a predicted curve (plus the last step). */
+export const DEFAULT_POINTS = 500;
+
+function parseParams(raw: string, count: number, names: string[]): number[] {
+  const values = raw.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  if (values.length !== count) throw badRequest(`params needs ${count} comma-separated numbers (${names.join(', ')}), got ${values.length}`, 'params');
+  values.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw badRequest(`params: ${names[i]} is not a finite number`, 'params');
+  });
+  return values;
+}
+
+function parseSteps(raw: string, total: number): number[] {
+  const steps = raw.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  for (const s of steps) {
+    if (!Number.isInteger(s) || s < 0 || s >= total) throw badRequest(`steps: ${s} is not a step of the schedule (0..${total - 1})`, 'steps');
+  }
+  return steps;
+}
+
+export default async function predictRoutes(app: FastifyInstance) {
+  const { db } = app;
+
+  app.get<{ Querystring: PredictQuery }>('/predict', { schema: { querystring: predictQuery } }, async (request) => {
+    const q = request.query;
+    // Where the parameters come from.
+    let lawId: LawId;
+    let params: number[];
+    let lawOptions: Record<string, unknown> = {};
+    let fitInfo: { id: number; maxLr: number; maxSteps: number } | undefined;
+    if (q.fit !== undefined) {
+      if (q.law !== undefined || q.params !== undefined) throw badRequest('give either fit=ID or law=...&params=..., not both', 'fit');
+      const fit = getFit(db, q.fit, 'fit');
+      lawId = fit.law;
+      params = fit.params;
+      lawOptions = fit.options.lambda !== undefined ? { lambda: fit.options.lambda } : {};
+      fitInfo = { id: fit.id, maxLr: fit.maxLr, maxSteps: fit.maxSteps };
+    } else {
+      if (q.law === undefined) throw badRequest('give fit=ID, or law=mpl|lra with params=...', 'fit');
+      if (q.params === undefined) throw badRequest(`law=${q.law} needs params=comma-separated values`, 'params');
+      lawId = q.law;
+      const names = getLaw(lawId).params.map((p) => p.name);
+      params = parseParams(q.params, names.length, names);
+    }
+    if (q.lambda !== undefined) lawOptions = { lambda: q.lambda };
+    const law = getLaw(lawId);
+
+    // Which schedule.
+    if ((q.schedule === undefined) === (q.curve === undefined)) throw badRequest('give exactly one of schedule=SPEC or curve=ID', 'schedule');
+    let lrs: Float64Array;
+    let scheduleText: string | null;
+    let curve: ReturnType<typeof getCurveWithSchedule> | undefined;
+    if (q.schedule !== undefined) {
+      const spec = parseSchedule(q.schedule);
+      lrs = expandSchedule(spec);
+      scheduleText = formatSchedule(spec);
+    } else {
+      curve = getCurveWithSchedule(db, q.curve!, 'curve');
+      lrs = curve.lrSchedule;
+      scheduleText = curve.schedule;
+    }
+    const total = lrs.length;
+
+    // At which steps.
+    if (q.steps !== undefined && q.every !== undefined) throw badRequest('give steps=... or every=N, not both', 'steps');
+    let steps: number[];
+    if (q.steps !== undefined) steps = parseSteps(q.steps, total);
+    else if (q.every !== undefined) steps = sampleSteps(total, q.every);
+    else if (curve) steps = [...curve.points.steps];
+    else steps = evenSteps(total, DEFAULT_POINTS);
+    const withFinal = steps[steps.length - 1] === total - 1 ? steps : [...steps, total - 1];
+
+    const predicted = law.predict(lrs, withFinal, params, lawOptions);
+    const loss = Array.from(predicted.subarray(0, steps.length));
+    const finalLoss = predicted[withFinal.length - 1]!;
+
+    const warnings: string[] = [];
+    if (fitInfo) {
+      let peak = 0;
+      for (const lr of lrs) if (lr > peak) peak = lr;
+      if (peak > fitInfo.maxLr * (1 + 1e-9)) {
+        warnings.push(`the schedule's peak lr ${peak} exceeds the largest lr the fit saw (${fitInfo.maxLr}): an extrapolation`);
+      }
+      if (total > 4 * fitInfo.maxSteps) {
+        warnings.push(`the schedule has ${total} steps, over 4x the longest fitted curve (${fitInfo.maxSteps}): an extrapolation`);
+      }
+    }
+    if (!Number.isFinite(finalLoss)) warnings.push('the predicted loss is not finite: the parameters do not suit this schedule');
+
+    const response: Record<string, unknown> = {
+      law: lawId,
+      params: Object.fromEntries(law.params.map((p, i) => [p.name, params[i]])),
+      ...(fitInfo ? { fit: fitInfo.id } : {}),
+      schedule: scheduleText,
+      totalSteps: total,
+      steps,
+      loss,
+      final: { step: total - 1, loss: finalLoss },
+      warnings,
+    };
+    if (curve) {
+      const observed = { steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };
+      response.curve = curve.id;
+      response.observed = observed;
+      response.metrics = evaluateMetrics(law, params, { id: curve.id, name: curve.name, lrs, ...observed }, { lawOptions });
+    }
+    return response;
+  });
+}

@@ -1,0 +1,120 @@
+/** POST /fit, /fits and GET /predict against the seeded demo curves on a real SQLite file. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp } from './helpers.js';
+
+const PUBLISHED_100M = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
+const COSINE_24K = 'cosine:peak=3e-4,warmup=2160,total=24000,final=3e-5';
+
+let ctx: Awaited<ReturnType<typeof testApp>>;
+let ids: Record<string, number>;
+before(async () => {
+  ctx = await testApp({ seed: true });
+  const list = (await ctx.app.inject({ url: '/curves?limit=100' })).json();
+  ids = Object.fromEntries(list.items.map((c: { name: string; id: number }) => [c.name, c.id]));
+});
+after(async () => ctx.close());
+
+const get = (url: string) => ctx.app.inject({ method: 'GET', url });
+const q = encodeURIComponent;
+
+test('POST /fit fits mpl on the 25M training curves and stores the report', async () => {
+  const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl' } });
+  assert.equal(res.statusCode, 201, res.body);
+  const fit = res.json();
+  assert.equal(fit.law, 'mpl');
+  assert.deepEqual(fit.curveIds, curveIds);
+  assert.deepEqual(fit.params.map((p: { name: string }) => p.name), ['L0', 'A', 'alpha', 'B', 'C', 'beta', 'gamma']);
+  for (const p of fit.params) {
+    assert.ok(Number.isFinite(p.value));
+    assert.ok(p.value >= p.min && p.value <= p.max, `${p.name} within bounds`);
+  }
+  assert.equal(fit.metrics.perCurve.length, 3);
+  assert.ok(fit.metrics.mean.r2 > 0.99, `train R2 ${fit.metrics.mean.r2}`);
+  assert.equal(fit.leaveOneOut.perCurve.length, 3);
+  assert.equal(typeof fit.text, 'string');
+  assert.equal(typeof fit.converged, 'boolean');
+
+  const back = (await get(`/fits/${fit.id}`)).json();
+  assert.deepEqual(back.params, fit.params);
+  const list = (await get('/fits')).json();
+  assert.ok(list.items.some((f: { id: number }) => f.id === fit.id));
+
+  // Predicting a held-out curve from the stored fit: metrics against its points.
+  const held = (await get(`/predict?fit=${fit.id}&curve=${ids['25M/wsd_20000_24000']}`)).json();
+  assert.equal(held.steps.length, held.observed.steps.length);
+  assert.ok(held.metrics.predE < 0.005, `held-out PredE ${held.metrics.predE}`);
+  assert.deepEqual(held.warnings, []);
+
+  // Extrapolation warnings.
+  const hot = (await get(`/predict?fit=${fit.id}&schedule=${q('cosine:peak=1e-3,warmup=2160,total=24000')}`)).json();
+  assert.equal(hot.warnings.length, 1);
+  assert.match(hot.warnings[0], /peak lr/);
+  const long = (await get(`/predict?fit=${fit.id}&schedule=${q('constant:peak=3e-4,warmup=2160,total=100000')}`)).json();
+  assert.match(long.warnings.join(' '), /4x/);
+
+  assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/fits/${fit.id}` })).statusCode, 204);
+  assert.equal((await get(`/fits/${fit.id}`)).statusCode, 404);
+});
+
+test('POST /fit fits lra too', async () => {
+  const curveIds = ['100M/cosine_24000', '100M/constant_24000'].map((n) => ids[n]!);
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'lra', options: { leaveOneOut: false } } });
+  assert.equal(res.statusCode, 201, res.body);
+  const fit = res.json();
+  assert.deepEqual(fit.params.map((p: { name: string }) => p.name), ['L0', 'A', 'alpha', 'C']);
+  assert.ok(fit.metrics.mean.r2 > 0.98);
+  const pred = (await get(`/predict?fit=${fit.id}&schedule=${q(COSINE_24K)}`)).json();
+  assert.equal(pred.final.step, 23999);
+});
+
+test('GET /predict with published parameters: about 500 steps plus the last by default, or steps/every', async () => {
+  const res = await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}`);
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json();
+  assert.ok(body.steps.length >= 500 && body.steps.length <= 502);
+  assert.equal(body.steps[body.steps.length - 1], 23999);
+  assert.equal(body.final.step, 23999);
+  // The law engine's published-parameter value at the last step (issue #4's acceptance table).
+  assert.equal(body.final.loss.toFixed(6), '2.990025');
+
+  const some = (await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&steps=100,12000`)).json();
+  assert.deepEqual(some.steps, [100, 12000]);
+  assert.equal(some.loss.length, 2);
+  assert.equal(some.final.loss, body.final.loss);
+  const every = (await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&every=10000`)).json();
+  assert.deepEqual(every.steps, [0, 10000, 20000, 23999]);
+});
+
+test('bad fit and predict requests answer 4xx problem+json naming the field', async () => {
+  const fitCases: [unknown, number, string][] = [
+    [{ curveIds: [], law: 'mpl' }, 400, 'curveIds'],
+    [{ curveIds: [1], law: 'xyz' }, 400, 'law'],
+    [{ curveIds: [1] }, 400, 'law'],
+    [{ curveIds: [1, 999999], law: 'mpl' }, 404, 'curveIds[1]'],
+    [{ curveIds: [1], law: 'mpl', options: { bogus: 1 } }, 400, 'options'],
+  ];
+  for (const [payload, status, field] of fitCases) {
+    const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: payload as object });
+    assert.equal(res.statusCode, status, `${JSON.stringify(payload)}: ${res.body}`);
+    assert.match(res.headers['content-type'] as string, /problem\+json/);
+    assert.equal(res.json().field, field, `${JSON.stringify(payload)}: ${res.body}`);
+  }
+  const predictCases: [string, number, string][] = [
+    [`/predict?schedule=${q(COSINE_24K)}`, 400, 'fit'],
+    [`/predict?fit=999999&schedule=${q(COSINE_24K)}`, 404, 'fit'],
+    [`/predict?law=mpl&schedule=${q(COSINE_24K)}`, 400, 'params'],
+    [`/predict?law=mpl&params=1,2,3&schedule=${q(COSINE_24K)}`, 400, 'params'],
+    [`/predict?law=mpl&params=${PUBLISHED_100M.replace('2.6514477', 'abc')}&schedule=${q(COSINE_24K)}`, 400, 'params'],
+    [`/predict?law=mpl&params=${PUBLISHED_100M}`, 400, 'schedule'],
+    [`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q('cosine:peak=3e-4')}`, 400, 'schedule.total'],
+    [`/predict?law=mpl&params=${PUBLISHED_100M}&curve=999999`, 404, 'curve'],
+    [`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&steps=5,24000`, 400, 'steps'],
+  ];
+  for (const [url, status, field] of predictCases) {
+    const res = await get(url);
+    assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+    assert.equal(res.json().field, field, `${url}: ${res.body}`);
+  }
+});
