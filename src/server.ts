@@ -1,6 +1,7 @@
 /** Entry point: read the configuration, build the app, listen. */
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { initBackend, backendNotes } from './optimize/backend.js';
 
 const config = loadConfig();
 const app = await buildApp({
@@ -16,6 +17,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void app.close().then(() => process.exit(0));
   });
 }
+
+// Load the optimizer's TensorFlow.js backend now, so the log says which one serves requests.
+const backend = await initBackend();
+app.log.info({ backend, notes: backendNotes() }, `optimizer backend: ${backend}`);
 
 try {
   await app.listen({ port: config.port, host: config.host });
