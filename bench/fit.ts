@@ -54,3 +54,52 @@ console.log(
   `predict 72,000-step cosine at ${steps.length} steps: ${median(warm).toFixed(2)} ms warm (median of 20), ${coldMs.toFixed(1)} ms first call; ` +
     `direct sum ${directMs.toFixed(0)} ms; max relative difference ${rel.toExponential(2)}`,
 );
+
+// Through the HTTP API: POST /fit on the seeded demo curves and GET /predict, on a real server.
+{
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { buildApp } = await import('../src/app.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lrcast-bench-fit-'));
+  const app = await buildApp({ dbPath: join(dir, 'bench.sqlite'), seed: true });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  try {
+    const list = (await (await fetch(`${base}/curves?limit=100`)).json()) as { items: { id: number; name: string }[] };
+    const idOf = (name: string) => list.items.find((c) => c.name === name)!.id;
+    for (const size of ['25M', '100M']) {
+      const curveIds = ['cosine_24000', 'constant_24000', 'wsdcon_9'].map((n) => idOf(`${size}/${n}`));
+      for (const leaveOneOut of [false, true]) {
+        const times: number[] = [];
+        let fitId = 0;
+        for (let r = 0; r < (leaveOneOut ? 1 : 3); r++) {
+          const t = performance.now();
+          const res = await fetch(`${base}/fit`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ curveIds, law: 'mpl', options: { leaveOneOut } }),
+          });
+          fitId = ((await res.json()) as { id: number }).id;
+          times.push(performance.now() - t);
+        }
+        console.log(`${size}: POST /fit (3 curves, mpl, leaveOneOut ${leaveOneOut}) ${median(times).toFixed(0)} ms${times.length > 1 ? ' (median of 3)' : ''}`);
+        if (!leaveOneOut) {
+          const url = `${base}/predict?fit=${fitId}&schedule=${encodeURIComponent('cosine:peak=3e-4,warmup=2160,total=72000,final=3e-5')}`;
+          await fetch(url);
+          const ts: number[] = [];
+          for (let r = 0; r < 20; r++) {
+            const t = performance.now();
+            await (await fetch(url)).json();
+            ts.push(performance.now() - t);
+          }
+          console.log(`${size}: GET /predict 72,000-step cosine at ~500 steps ${median(ts).toFixed(1)} ms (median of 20, HTTP round trip)`);
+        }
+      }
+    }
+  } finally {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

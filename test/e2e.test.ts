@@ -6,7 +6,6 @@
  * same spec (family form and dragged piecewise knots), an optimize run shows progress from
  * the job's event stream and ends with results and downloads. Screenshots go to a temp
  * folder (printed). Skips only when /usr/bin/chromium is missing.
- * LRCAST_E2E_MOCK=1 adds the dev stand-ins (test/e2e/mock-api.ts) for routes not there yet.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,11 +34,6 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
   t.diagnostic(`screenshots in ${shotDir}`);
   try {
     app = await buildApp({ dbPath: join(dir, 'lrcast.sqlite'), seed: true });
-    if (process.env.LRCAST_E2E_MOCK === '1') {
-      const { default: mockApi } = await import('./e2e/mock-api.js');
-      await app.register(mockApi);
-      t.diagnostic('LRCAST_E2E_MOCK=1: mock routes stand in for missing fit/predict/optimize routes');
-    }
     const base = await app.listen({ port: 0, host: '127.0.0.1' });
     const api = async (path: string, init?: RequestInit) => {
       const res = await fetch(base + path, init);
