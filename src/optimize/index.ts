@@ -10,7 +10,7 @@
  * piecewise spec (export.ts), re-expanded, and its loss recomputed in float64 by `predictMpl`.
  */
 import { predictMpl } from '../laws/mpl.js';
-import { evenSteps, expandSchedule } from '../schedule/expand.js';
+import { evenSteps, expandSchedule, interpolateKnots } from '../schedule/expand.js';
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
 import { initBackend, backendNotes, tf } from './backend.js';
 import { FinalLossObjective, prefixLrs } from './objective.js';
@@ -23,7 +23,6 @@ import {
   freeBatch,
   gridSizes,
   initialShapes,
-  interpolateKnots,
   knotOffsets,
   piecewiseBatch,
   staircaseLrs,

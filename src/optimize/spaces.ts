@@ -160,19 +160,6 @@ export function knotOffsets(problem: Problem, pieces: number): number[] {
   return out;
 }
 
-/** Per-step post-warmup values of knots (offsets, values), interpolated as expandSchedule does. */
-export function interpolateKnots(offsets: number[], values: ArrayLike<number>, length: number): Float64Array {
-  const out = new Float64Array(length);
-  out[0] = values[0]!;
-  for (let i = 0; i + 1 < offsets.length; i++) {
-    const s0 = offsets[i]!;
-    const s1 = offsets[i + 1]!;
-    const v0 = values[i]!;
-    const v1 = values[i + 1]!;
-    for (let s = s0; s <= s1; s++) out[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
-  }
-  return out;
-}
 
 /** Interpolation matrix [knots, blocks]: the mean weight of each knot over each block's steps. */
 function knotMatrix(offsets: number[], sizes: Float64Array): Float32Array {

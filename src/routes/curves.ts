@@ -1,16 +1,12 @@
 /** Curves: upload (JSON or CSV), list, read back (JSON or CSV), per-step schedule, delete. */
 import type { FastifyInstance } from 'fastify';
+import { idParams, pageQuery } from './schemas.js';
 import { formatCurveCsv, parseCurveCsv } from '../curves/csv.js';
 import { ingestCurve, pointsFromJson, type CurveUpload } from '../curves/ingest.js';
 import { deleteCurve, getCurve, getCurveWithSchedule, listCurves } from '../store/curves.js';
 import { sampleSteps } from '../schedule/expand.js';
 import { badRequest } from '../errors.js';
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
 
 const uploadQuery = {
   type: 'object',
@@ -21,13 +17,6 @@ const uploadQuery = {
   },
 } as const;
 
-const listQuery = {
-  type: 'object',
-  properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
-  },
-} as const;
 
 export default async function curvesRoutes(app: FastifyInstance) {
   const { db } = app;
@@ -53,7 +42,7 @@ export default async function curvesRoutes(app: FastifyInstance) {
     };
   });
 
-  app.get<{ Querystring: { limit: number; offset: number } }>('/curves', { schema: { querystring: listQuery } }, async (request) => {
+  app.get<{ Querystring: { limit: number; offset: number } }>('/curves', { schema: { querystring: pageQuery } }, async (request) => {
     const { limit, offset } = request.query;
     return { ...listCurves(db, limit, offset), limit, offset };
   });

@@ -1,16 +1,12 @@
 /** Fits: fit a law to stored curves (report with metrics), list, read, delete. */
 import type { FastifyInstance } from 'fastify';
+import { idParams, pageQuery } from './schemas.js';
 import { fitLaw, formatReport, type CurveFitMetrics, type FitCurve, type FitReport } from '../fit/index.js';
 import { getCurveWithSchedule } from '../store/curves.js';
 import { deleteFit, getFit, insertFit, listFits, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
 import type { LawId } from '../laws/law.js';
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
 
 /** Fit options; each is described in openapi.yaml (FitOptions). */
 export const fitOptionsSchema = {
@@ -102,13 +98,7 @@ export default async function fitRoutes(app: FastifyInstance) {
     '/fits',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-          },
-        },
+        querystring: pageQuery,
       },
     },
     async (request) => {

@@ -3,15 +3,11 @@
  * a server-sent event stream: `progress` events, then `done` (the result) or `failed` ({error}).
  */
 import type { FastifyInstance } from 'fastify';
+import { idParams } from './schemas.js';
 import { jobRunner, type JobEvent } from '../optimize/runner.js';
 import type { StoredJob } from '../store/jobs.js';
 import { expandSchedule } from '../schedule/expand.js';
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
 
 /** A stored result with its per-step lrs (stored results leave them out: they are the schedule's expansion). */
 export function fullResult(job: StoredJob): Record<string, unknown> | undefined {

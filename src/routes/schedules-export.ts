@@ -3,15 +3,11 @@
  * per-step lrs, as `step,lr` CSV, or as a Python snippet for torch.optim.lr_scheduler.LambdaLR.
  */
 import type { FastifyInstance } from 'fastify';
+import { idParams } from './schemas.js';
 import { getSchedule, type StoredSchedule } from '../store/schedules.js';
 import { expandSchedule } from '../schedule/expand.js';
 import { parseSchedule } from '../schedule/spec.js';
 
-const params = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
 
 const query = {
   type: 'object',
@@ -61,7 +57,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler
 export default async function scheduleExportRoutes(app: FastifyInstance) {
   app.get<{ Params: { id: number }; Querystring: { format?: 'json' | 'csv' | 'pytorch' } }>(
     '/schedules/:id',
-    { schema: { params, querystring: query } },
+    { schema: { params: idParams, querystring: query } },
     async (request, reply) => {
       const schedule = getSchedule(app.db, request.params.id);
       const format = request.query.format ?? 'json';

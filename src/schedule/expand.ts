@@ -49,22 +49,28 @@ function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' }>, s: number
   throw new Error('unreachable');
 }
 
+/**
+ * Linear interpolation between knots `(steps[i], values[i])` at every step `0 .. length-1`
+ * (steps strictly increasing from 0): the piecewise family's per-step values.
+ */
+export function interpolateKnots(steps: ArrayLike<number>, values: ArrayLike<number>, length: number): Float64Array {
+  const out = new Float64Array(length);
+  out[0] = values[0]!;
+  for (let i = 0; i + 1 < steps.length; i++) {
+    const s0 = steps[i]!;
+    const s1 = steps[i + 1]!;
+    const v0 = values[i]!;
+    const v1 = values[i + 1]!;
+    for (let s = s0; s <= s1; s++) out[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
+  }
+  return out;
+}
+
 /** Per-step learning rates of a parsed spec or spec string, as float64. */
 export function expandSchedule(input: ScheduleSpec | string): Float64Array {
   const spec = typeof input === 'string' ? parseSchedule(input) : input;
   const lrs = new Float64Array(spec.total);
-  if (spec.family === 'piecewise') {
-    const { knots, values } = spec;
-    lrs[0] = values[0]!;
-    for (let i = 0; i + 1 < knots.length; i++) {
-      const s0 = knots[i]!;
-      const s1 = knots[i + 1]!;
-      const v0 = values[i]!;
-      const v1 = values[i + 1]!;
-      for (let s = s0; s <= s1; s++) lrs[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
-    }
-    return lrs;
-  }
+  if (spec.family === 'piecewise') return interpolateKnots(spec.knots, spec.values, spec.total);
   for (let s = 0; s < spec.total; s++) {
     lrs[s] = s < spec.warmup ? warmupLr(spec.peak, spec.warmup, s) : decayLr(spec, s);
   }
