@@ -118,3 +118,17 @@ test('bad fit and predict requests answer 4xx problem+json naming the field', as
     assert.equal(res.json().field, field, `${url}: ${res.body}`);
   }
 });
+
+test('a running fit does not block other requests (fits run on a worker thread)', async () => {
+  const curveIds = ['100M/cosine_24000', '100M/constant_24000', '100M/wsdcon_9'].map((n) => ids[n]!);
+  let fitDone = false;
+  const fit = ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl' } }).then((res) => {
+    fitDone = true;
+    return res;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const health = await get('/health');
+  assert.equal(health.statusCode, 200);
+  assert.equal(fitDone, false, 'the health check answered while the fit was still running');
+  assert.equal((await fit).statusCode, 201);
+});

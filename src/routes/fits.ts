@@ -1,7 +1,8 @@
 /** Fits: fit a law to stored curves (report with metrics), list, read, delete. */
 import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
-import { fitLaw, formatReport, type CurveFitMetrics, type FitCurve, type FitReport } from '../fit/index.js';
+import type { CurveFitMetrics, FitCurve, FitReport } from '../fit/index.js';
+import { FitPool } from '../workers/fit-pool.js';
 import { getCurveWithSchedule } from '../store/curves.js';
 import { deleteFit, getFit, insertFit, listFits, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
@@ -59,6 +60,9 @@ export function fitView(fit: StoredFit) {
 
 export default async function fitRoutes(app: FastifyInstance) {
   const { db } = app;
+  // Fits run on a worker thread: a multi-second fit must not stall other requests or job streams.
+  const fitPool = new FitPool();
+  app.addHook('onClose', () => fitPool.close());
 
   app.post<{ Body: FitRequest }>('/fit', { schema: { body: fitBody } }, async (request, reply) => {
     const { curveIds, law } = request.body;
@@ -68,8 +72,9 @@ export default async function fitRoutes(app: FastifyInstance) {
       return { id, name: curve.name, lrs: curve.lrSchedule, steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };
     });
     let report: FitReport;
+    let text: string;
     try {
-      report = fitLaw({ law, curves, options });
+      ({ report, text } = await fitPool.run({ law, curves, options }));
     } catch (error) {
       // fitLaw throws RangeError for curves it cannot use (e.g. no usable points after fromStep).
       if (error instanceof RangeError) throw new HttpProblem(400, error.message, 'curveIds');
@@ -88,7 +93,7 @@ export default async function fitRoutes(app: FastifyInstance) {
       params: report.params.map((p) => p.value),
       maxLr,
       maxSteps,
-      report: { ...reportView(report), text: formatReport(report) },
+      report: { ...reportView(report), text },
     });
     reply.code(201).header('location', `/fits/${stored.id}`);
     return fitView(stored);
