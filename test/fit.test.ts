@@ -8,15 +8,17 @@ import assert from 'node:assert/strict';
 import { fitLaw, formatReport, evaluateMetrics, prepareCurve } from '../src/fit/index.js';
 import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
 import { logModel } from '../src/fit/objective.js';
+import { adamHuber } from '../src/fit/adam.js';
+import { boundsOf, equalCurveWeights, referenceStart } from '../src/fit/fit-law.js';
 import { meanMetrics } from '../src/laws/metrics.js';
 import { mplLaw } from '../src/laws/mpl.js';
 
 const values = (report: ReturnType<typeof fitLaw>) => report.params.map((p) => p.value);
 
 for (const size of ['25M', '100M'] as const) {
-  test(`${size}: the 3-curve MPL fit reaches a training objective at least as low as the published params`, () => {
+  test(`${size}: the converged 3-curve MPL fit reaches a training objective at least as low as the published params`, () => {
     const { train } = publishedSplit(size);
-    const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } });
+    const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, method: 'converged' } });
     assert.equal(report.converged, true);
     assert.equal(report.params.length, 7);
     const model = logModel(mplLaw, train.map((c) => prepareCurve(c)));
@@ -25,14 +27,32 @@ for (const size of ['25M', '100M'] as const) {
     for (const p of report.params) assert.ok(Number.isFinite(p.stderr) && p.stderr >= 0, `${p.name} stderr ${p.stderr}`);
   });
 
-  // The published test table is NOT reached by the converged optimum of the reference objective on
-  // these fixtures (the published params have a 2-13x higher training objective and LM started from
-  // them descends to our optimum). Kept as a todo so it is visible without failing the suite.
-  test(`${size}: mean test metrics at least as good as published`, { todo: 'see report: the published params are not a minimum of the stated objective' }, () => {
+  test(`${size}: the default (early-stopped Adam) MPL fit: finite params and stderrs, higher training objective than the converged fit`, () => {
+    const { train } = publishedSplit(size);
+    const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } });
+    assert.equal(report.converged, true);
+    assert.ok(report.notes.some((n) => n.includes('method adam')));
+    assert.equal(report.iterations, 800);
+    for (const p of report.params) {
+      assert.ok(Number.isFinite(p.value) && p.value >= p.min && p.value <= p.max, `${p.name} ${p.value}`);
+      assert.ok(Number.isFinite(p.stderr) && p.stderr >= 0, `${p.name} stderr ${p.stderr}`);
+    }
+    // Early stopping regularizes: the point is not the optimum of the (points-weighted) objective.
+    const model = logModel(mplLaw, train.map((c) => prepareCurve(c)));
+    const converged = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, method: 'converged' } });
+    assert.ok(model.objective(values(report)) > converged.objective);
+  });
+
+  // The procedure was chosen on the training curves only (bench/fit-selection.ts: leave-one-curve-out
+  // PredE pooled over 25M and 100M). Its test figures improve on the converged fit but do not reach the
+  // published table on PredE and R2 (25M: PredE 0.00122, WorstE 0.00333, R2 0.9985; 100M: PredE
+  // 0.00145, WorstE 0.00469, R2 0.9979). Kept as a todo so it is visible without failing the suite.
+  const measured = { '25M': 'PredE 0.00122 WorstE 0.00333 R2 0.9985', '100M': 'PredE 0.00145 WorstE 0.00469 R2 0.9979' }[size];
+  const pub = PUBLISHED[size].metrics;
+  test(`${size}: mean test metrics at least as good as published`, { todo: `measured with the default fit: ${measured}; published PredE ${pub.predE} WorstE ${pub.worstE} R2 ${pub.r2}` }, () => {
     const { train, test: testCurves } = publishedSplit(size);
     const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } });
     const mean = meanMetrics(testCurves.map((c) => evaluateMetrics('mpl', values(report), c)));
-    const pub = PUBLISHED[size].metrics;
     assert.ok(mean.predE.toFixed(5) <= pub.predE.toFixed(5), `PredE ${mean.predE}`);
     assert.ok(mean.worstE.toFixed(5) <= pub.worstE.toFixed(5), `WorstE ${mean.worstE}`);
     assert.ok(mean.r2.toFixed(4) >= pub.r2.toFixed(4), `R2 ${mean.r2}`);
@@ -54,10 +74,32 @@ test('report shape, leave-one-out, determinism and formatReport (25M, lra)', () 
   assert.match(text, /Leave-one-curve-out/);
 });
 
-test('mpl fit is deterministic for a given seed', () => {
+test('mpl fit is deterministic (default adam; converged for a given seed)', () => {
   const { train } = publishedSplit('100M');
-  const opts = { leaveOneOut: false, seed: 3, starts: 16 };
+  const small = { leaveOneOut: false, adamIterations: 50 };
+  assert.deepEqual(values(fitLaw({ law: 'mpl', curves: train, options: small })), values(fitLaw({ law: 'mpl', curves: train, options: small })));
+  const opts = { leaveOneOut: false, seed: 3, starts: 16, method: 'converged' as const };
   assert.deepEqual(values(fitLaw({ law: 'mpl', curves: train, options: opts })), values(fitLaw({ law: 'mpl', curves: train, options: opts })));
+});
+
+test('adam budget: a run of budget b is the prefix of a longer run; equal curve weighting changes the fit', () => {
+  const { train } = publishedSplit('25M');
+  const short = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, adamIterations: 30 } });
+  const long = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, adamIterations: 60 } });
+  const points = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, adamIterations: 30, curveWeighting: 'points' } });
+  assert.notDeepEqual(values(short), values(long));
+  assert.notDeepEqual(values(short), values(points));
+  // The same run through adamHuber, read at iteration 30 of 60 (how bench/fit-selection.ts reads budgets).
+  const prepared = equalCurveWeights(train.map((c) => prepareCurve(c)));
+  let at30: number[] = [];
+  const { min, max } = boundsOf(mplLaw, {});
+  const run = adamHuber(logModel(mplLaw, prepared, { tolerance: 1e-7 }), referenceStart(mplLaw, prepared), {
+    min, max, iterations: 60, learningRate: 0.01, checkpoints: [30], onCheckpoint: (_, p) => { at30 = Array.from(p); },
+  });
+  assert.deepEqual(at30, values(short));
+  assert.deepEqual(Array.from(run.params), values(long));
+  assert.ok(short.notes.some((n) => n.includes('averaged per curve')));
+  assert.ok(points.notes.some((n) => n.includes('summed over')));
 });
 
 test('dense curves are bin-averaged in log space (real curve, subsampled bins)', () => {
@@ -74,7 +116,7 @@ test('dense curves are bin-averaged in log space (real curve, subsampled bins)',
 
 test('a fit that cannot converge returns its best point flagged, without throwing', () => {
   const { train } = publishedSplit('25M');
-  const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, maxIterations: 1, starts: 4 } });
+  const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, maxIterations: 1, starts: 4, method: 'converged' } });
   assert.equal(report.converged, false);
   assert.ok(Number.isFinite(report.objective));
   assert.ok(report.notes.some((n) => n.includes('did not converge')));

@@ -32,6 +32,24 @@ export interface FitOptions {
   bounds?: Record<string, [number, number]>;
   /** Also fit with each curve left out and predict it (default true with >= 2 curves). */
   leaveOneOut?: boolean;
+  /**
+   * mpl only (lra always uses LM). 'adam' (default): projected Adam in log-params from the
+   * reference-style initial guess for a fixed budget (early stopping as regularization), chosen by
+   * leave-one-curve-out error on training curves (bench/fit-selection.ts). 'converged': global starts
+   * + Levenberg-Marquardt to the optimum of the objective (the previous default).
+   */
+  method?: 'converged' | 'adam';
+  /** Adam budget (iterations) of method 'adam' (default 800). */
+  adamIterations?: number;
+  /** Adam step size (in log-params) of method 'adam' (default 0.01). */
+  adamLearningRate?: number;
+  /**
+   * 'points': every point weighs the same; 'equal': each curve's points are averaged, then summed over
+   * curves (scaled to keep the objective's overall size). Default 'equal' for method 'adam', else 'points'.
+   */
+  curveWeighting?: 'points' | 'equal';
+  /** Huber delta on log residuals (default 1e-3). */
+  huberDelta?: number;
 }
 
 export interface FitRequest {
