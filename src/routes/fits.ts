@@ -21,6 +21,11 @@ export const fitOptionsSchema = {
     starts: { type: 'integer', minimum: 1, maximum: 10000 },
     maxIterations: { type: 'integer', minimum: 1, maximum: 100000 },
     leaveOneOut: { type: 'boolean' },
+    method: { type: 'string', enum: ['adam', 'converged'] },
+    adamIterations: { type: 'integer', minimum: 1, maximum: 100000 },
+    adamLearningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    curveWeighting: { type: 'string', enum: ['points', 'equal'] },
+    huberDelta: { type: 'number', exclusiveMinimum: 0 },
   },
 } as const;
 
