@@ -14,7 +14,8 @@ import type { LawId } from '../laws/law.js';
 import { cholesky, choleskySolve } from './dense.js';
 import { huberObjective } from './objective.js';
 import type { PreparedCurve } from './prepare.js';
-import { latinHypercube, seededRandom } from './rng.js';
+import { latinHypercube } from './rng.js';
+import { seededRandom } from '../util/random.js';
 
 export interface StartCandidate {
   params: number[];

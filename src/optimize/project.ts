@@ -33,15 +33,3 @@ export function projectMonotone(x: Float64Array, off: number, n: number, lo: num
 export function projectBox(x: Float64Array, off: number, n: number, lo: number, hi: number): void {
   for (let i = off; i < off + n; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
 }
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so restarts are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

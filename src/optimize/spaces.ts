@@ -13,7 +13,8 @@
  */
 import { tf } from './backend.js';
 import type { SpaceBatch } from './search.js';
-import { projectBox, projectMonotone, rng } from './project.js';
+import { projectBox, projectMonotone } from './project.js';
+import { seededRandom } from '../util/random.js';
 import type { WsdShape } from '../schedule/spec.js';
 
 export type SpaceName = 'free' | 'piecewise' | 'wsd';
@@ -91,7 +92,7 @@ function projectValues(problem: Problem, x: Float64Array, off: number, n: number
  * (for some) a few plateaus, so the batch explores staircases as well as smooth decays.
  */
 export function initialShapes(problem: Problem, c: Float64Array, rows: number, seed: number): Float64Array {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const lo = floorOf(problem);
   const end0 = problem.yFinal ?? Math.max(lo, 0.1);
   const out = new Float64Array(rows * c.length);
