@@ -273,15 +273,13 @@ const BINOMIAL: Float64Array[] = (() => {
   return rows;
 })();
 
-/** (b)_n / n! for n < count (coefficients of (1 - t)^(-b)). */
-function risingCoefficients(b: number, count: number): Float64Array {
-  const out = new Float64Array(count);
+/** (b)_n / n! for n < count (coefficients of (1 - t)^(-b)), into `out`. */
+function fillRising(out: Float64Array, b: number, count: number): void {
   let c = 1;
   for (let n = 0; n < count; n++) {
     out[n] = c;
     c *= (b + n) / (n + 1);
   }
-  return out;
 }
 
 /**
@@ -313,6 +311,176 @@ export function seriesOrder(beta: number, theta: number, tolerance: number): num
 const DEFAULT_TOLERANCE = 1e-9;
 const DEFAULT_THETA = 0.2;
 
+/** BINOMIAL flattened: row n starts at n (n + 1) / 2. */
+const BINOMIAL_FLAT: Float64Array = (() => {
+  const out = new Float64Array(((MAX_ORDER + 1) * (MAX_ORDER + 2)) / 2);
+  for (let n = 0; n <= MAX_ORDER; n++) out.set(BINOMIAL[n]!, (n * (n + 1)) / 2);
+  return out;
+})();
+
+/**
+ * Parameter-independent scratch of a prepared schedule, reused across evaluations (single-threaded:
+ * an evaluation never yields, so one workspace per schedule suffices).
+ */
+interface MplWorkspace {
+  readonly rate: Float64Array;
+  readonly center: Float64Array;
+  readonly w0: Float64Array;
+  readonly w0l: Float64Array;
+  readonly w1: Float64Array;
+  readonly w1l: Float64Array;
+  readonly nodeMid: Float64Array;
+  readonly nodeRadius: Float64Array;
+  readonly nodeMin: Float64Array;
+  readonly nodeMax: Float64Array;
+  /** Leaf scratch: offsets to the leaf center and their running powers. */
+  readonly leafD: Float64Array;
+  readonly leafPow: Float64Array;
+  readonly shiftPow: Float64Array;
+  readonly c0: Float64Array;
+  readonly c1: Float64Array;
+  readonly harmonic: Float64Array;
+  readonly stack: Int32Array;
+  moments: Float64Array;
+}
+
+const workspaceCache = new WeakMap<MplSchedule, MplWorkspace>();
+
+function workspaceOf(schedule: MplSchedule): MplWorkspace {
+  let ws = workspaceCache.get(schedule);
+  if (ws) return ws;
+  const terms = schedule.termStep.length;
+  const nodes = schedule.nodeLo.length;
+  let leafMax = 0;
+  for (let node = 0; node < nodes; node++) leafMax = Math.max(leafMax, schedule.nodeHi[node]! - schedule.nodeLo[node]!);
+  ws = {
+    rate: new Float64Array(terms),
+    center: new Float64Array(terms),
+    w0: new Float64Array(terms),
+    w0l: new Float64Array(terms),
+    w1: new Float64Array(terms),
+    w1l: new Float64Array(terms),
+    nodeMid: new Float64Array(nodes),
+    nodeRadius: new Float64Array(nodes),
+    nodeMin: new Float64Array(nodes),
+    nodeMax: new Float64Array(nodes),
+    leafD: new Float64Array(Math.min(leafMax, LEAF_SIZE)),
+    leafPow: new Float64Array(Math.min(leafMax, LEAF_SIZE)),
+    shiftPow: new Float64Array(MAX_ORDER),
+    c0: new Float64Array(MAX_ORDER),
+    c1: new Float64Array(MAX_ORDER),
+    harmonic: new Float64Array(MAX_ORDER),
+    stack: new Int32Array(128),
+    moments: new Float64Array(0),
+  };
+  workspaceCache.set(schedule, ws);
+  return ws;
+}
+
+/**
+ * Leaf moments M_n = sum_t w_t (z_t - mid)^n of the four weight arrays into moments[base..], summed
+ * term by term in order, two orders per pass (the powers carried per term in leafPow), so the running
+ * sums per order are independent chains.
+ */
+function leafMoments4(
+  moments: Float64Array,
+  base: number,
+  order: number,
+  lo: number,
+  len: number,
+  w0: Float64Array,
+  w0l: Float64Array,
+  w1: Float64Array,
+  w1l: Float64Array,
+  leafD: Float64Array,
+  leafPow: Float64Array,
+): void {
+  let n = 0;
+    for (; n + 1 < order; n += 2) {
+      let s0 = 0;
+      let s0l = 0;
+      let s1 = 0;
+      let s1l = 0;
+      let r0 = 0;
+      let r0l = 0;
+      let r1 = 0;
+      let r1l = 0;
+      for (let j = 0, t = lo; j < len; j++, t++) {
+        const pw = leafPow[j]!;
+        const d = leafD[j]!;
+        const pwNext = pw * d;
+        const a0 = w0[t]!;
+        const a0l = w0l[t]!;
+        const a1 = w1[t]!;
+        const a1l = w1l[t]!;
+        s0 += a0 * pw;
+        s0l += a0l * pw;
+        s1 += a1 * pw;
+        s1l += a1l * pw;
+        r0 += a0 * pwNext;
+        r0l += a0l * pwNext;
+        r1 += a1 * pwNext;
+        r1l += a1l * pwNext;
+        leafPow[j] = pwNext * d;
+      }
+      moments[base + n] = s0;
+      moments[base + order + n] = s0l;
+      moments[base + 2 * order + n] = s1;
+      moments[base + 3 * order + n] = s1l;
+      moments[base + n + 1] = r0;
+      moments[base + order + n + 1] = r0l;
+      moments[base + 2 * order + n + 1] = r1;
+      moments[base + 3 * order + n + 1] = r1l;
+    }
+    for (; n < order; n++) {
+      let s0 = 0;
+      let s0l = 0;
+      let s1 = 0;
+      let s1l = 0;
+      for (let j = 0, t = lo; j < len; j++, t++) {
+        const pw = leafPow[j]!;
+        s0 += w0[t]! * pw;
+        s0l += w0l[t]! * pw;
+        s1 += w1[t]! * pw;
+        s1l += w1l[t]! * pw;
+        leafPow[j] = pw * leafD[j]!;
+      }
+      moments[base + n] = s0;
+      moments[base + order + n] = s0l;
+      moments[base + 2 * order + n] = s1;
+      moments[base + 3 * order + n] = s1l;
+    }
+}
+
+/** `leafMoments4` for the one weight array of a prediction. */
+function leafMoments1(moments: Float64Array, base: number, order: number, lo: number, len: number, w0: Float64Array, leafD: Float64Array, leafPow: Float64Array): void {
+  let n = 0;
+    for (; n + 1 < order; n += 2) {
+      let s0 = 0;
+      let r0 = 0;
+      for (let j = 0, t = lo; j < len; j++, t++) {
+        const pw = leafPow[j]!;
+        const d = leafD[j]!;
+        const pwNext = pw * d;
+        const a0 = w0[t]!;
+        s0 += a0 * pw;
+        r0 += a0 * pwNext;
+        leafPow[j] = pwNext * d;
+      }
+      moments[base + n] = s0;
+      moments[base + n + 1] = r0;
+    }
+    for (; n < order; n++) {
+      let s0 = 0;
+      for (let j = 0, t = lo; j < len; j++, t++) {
+        const pw = leafPow[j]!;
+        s0 += w0[t]! * pw;
+        leafPow[j] = pw * leafD[j]!;
+      }
+      moments[base + n] = s0;
+    }
+}
+
 /**
  * Fast prediction (and with `jacobian`, the row-major 7-column Jacobian) on a prepared schedule.
  * See the file comment for the method and its error bound.
@@ -324,6 +492,20 @@ export function predictMplPrepared(
   jacobian?: Float64Array,
   options: MplOptions = {},
 ): Float64Array {
+  const pred = new Float64Array(steps.length);
+  evaluateMplPrepared(schedule, steps, params, pred, jacobian, options);
+  return pred;
+}
+
+/** `predictMplPrepared` writing into `pred` (and `jacobian`), allocating nothing per call. */
+export function evaluateMplPrepared(
+  schedule: MplSchedule,
+  steps: ArrayLike<number>,
+  params: ArrayLike<number>,
+  pred: Float64Array,
+  jacobian: Float64Array | undefined,
+  options: MplOptions = {},
+): void {
   checkParams(params);
   const L0 = params[0]!;
   const A = params[1]!;
@@ -340,34 +522,61 @@ export function predictMplPrepared(
   const total = cum.length;
   const termCount = termStep.length;
   const nodeCount = nodeLo.length;
-  const order = seriesOrder(beta, theta, tolerance);
+  const seriesLength = seriesOrder(beta, theta, tolerance);
   const lnC = Math.log(C);
+  const ws = workspaceOf(schedule);
+  const { c0, c1, harmonic } = ws;
+  fillRising(c0, beta, seriesLength);
+  fillRising(c1, beta + 1, seriesLength);
+  harmonic[0] = 0; // H_n = sum_{j<n} 1/(beta+j)
+  for (let n = 1; n < seriesLength; n++) harmonic[n] = harmonic[n - 1]! + 1 / (beta + n - 1);
+  // The far-field loops below stop at the first n whose bound (ratio^(n+1) times the coefficient
+  // factor) is under the tolerance; ratio <= theta, so moments past the stop for ratio = theta are
+  // never read: build only those (theta widened a little to cover the rounding of the ratio).
+  let order = seriesLength;
+  {
+    const thetaUp = theta * (1 + 1e-9);
+    let bound = 1;
+    for (let n = 0; n < seriesLength; n++) {
+      bound *= thetaUp;
+      if (withJac ? bound * c1[n]! * (1 + harmonic[n]!) < tolerance : bound < tolerance) {
+        order = n + 1;
+        break;
+      }
+    }
+  }
+  const { rate, center, w0, w0l, w1, w1l, nodeMid, nodeRadius, nodeMin, nodeMax, leafD, leafPow, shiftPow, stack } = ws;
 
-  // Per-term kernel data: c_k, z_k, weights w0 = delta c^-beta, w1 = w0 / c.
-  const rate = new Float64Array(termCount);
-  const center = new Float64Array(termCount);
-  const w0 = new Float64Array(termCount);
-  const w1 = withJac ? new Float64Array(termCount) : w0;
-  for (let t = 0; t < termCount; t++) {
-    const ell = termNegLogLr[t]!;
-    const logRate = lnC + gamma * ell;
-    const c = Math.exp(logRate);
-    rate[t] = c;
-    center[t] = termPrevCum[t]! - 1 / c;
-    const w = termDelta[t]! * Math.exp(-beta * logRate);
-    w0[t] = w;
-    if (withJac) w1[t] = w / c;
+  // Per-term kernel data: c_k, z_k, weights w0 = delta c^-beta, w1 = w0 / c (and both times -ln lr).
+  if (withJac) {
+    for (let t = 0; t < termCount; t++) {
+      const ell = termNegLogLr[t]!;
+      const logRate = lnC + gamma * ell;
+      const c = Math.exp(logRate);
+      rate[t] = c;
+      center[t] = termPrevCum[t]! - 1 / c;
+      const w = termDelta[t]! * Math.exp(-beta * logRate);
+      const wc = w / c;
+      w0[t] = w;
+      w0l[t] = w * ell;
+      w1[t] = wc;
+      w1l[t] = wc * ell;
+    }
+  } else {
+    for (let t = 0; t < termCount; t++) {
+      const logRate = lnC + gamma * termNegLogLr[t]!;
+      const c = Math.exp(logRate);
+      rate[t] = c;
+      center[t] = termPrevCum[t]! - 1 / c;
+      w0[t] = termDelta[t]! * Math.exp(-beta * logRate);
+    }
   }
 
   // Moments over the tree, children before parents (reverse pre-order).
-  const nodeMid = new Float64Array(nodeCount);
-  const nodeRadius = new Float64Array(nodeCount);
-  const nodeMin = new Float64Array(nodeCount);
-  const nodeMax = new Float64Array(nodeCount);
   const arrays = withJac ? 4 : 1;
-  const moments = new Float64Array(nodeCount * order * arrays);
   const stride = order * arrays; // node block: [M0 | M0l | M1 | M1l], each `order` long
-  const shiftPow = new Float64Array(order);
+  if (ws.moments.length < nodeCount * stride) ws.moments = new Float64Array(nodeCount * stride);
+  const moments = ws.moments;
   for (let node = nodeCount - 1; node >= 0; node--) {
     const base = node * stride;
     const left = nodeLeft[node]!;
@@ -386,30 +595,13 @@ export function predictMplPrepared(
       nodeMax[node] = zMax;
       nodeMid[node] = mid;
       nodeRadius[node] = 0.5 * (zMax - zMin);
-      for (let t = lo; t < hi; t++) {
-        const d = center[t]! - mid;
-        const a0 = w0[t]!;
-        if (withJac) {
-          const ell = termNegLogLr[t]!;
-          const a1 = w1[t]!;
-          const a0l = a0 * ell;
-          const a1l = a1 * ell;
-          let pw = 1;
-          for (let n = 0; n < order; n++) {
-            moments[base + n] = moments[base + n]! + a0 * pw;
-            moments[base + order + n] = moments[base + order + n]! + a0l * pw;
-            moments[base + 2 * order + n] = moments[base + 2 * order + n]! + a1 * pw;
-            moments[base + 3 * order + n] = moments[base + 3 * order + n]! + a1l * pw;
-            pw *= d;
-          }
-        } else {
-          let pw = 1;
-          for (let n = 0; n < order; n++) {
-            moments[base + n] = moments[base + n]! + a0 * pw;
-            pw *= d;
-          }
-        }
+      const len = hi - lo;
+      for (let j = 0; j < len; j++) {
+        leafD[j] = center[lo + j]! - mid;
+        leafPow[j] = 1;
       }
+      if (withJac) leafMoments4(moments, base, order, lo, len, w0, w0l, w1, w1l, leafD, leafPow);
+      else leafMoments1(moments, base, order, lo, len, w0, leafD, leafPow);
     } else {
       const right = nodeRight[node]!;
       const zMin = Math.min(nodeMin[left]!, nodeMin[right]!);
@@ -419,7 +611,8 @@ export function predictMplPrepared(
       nodeMax[node] = zMax;
       nodeMid[node] = mid;
       nodeRadius[node] = 0.5 * (zMax - zMin);
-      for (const child of [left, right]) {
+      for (let side = 0; side < 2; side++) {
+        const child = side === 0 ? left : right;
         // (z - mid)^n = sum_j C(n,j) (z - childMid)^j (childMid - mid)^(n-j)
         const shift = nodeMid[child]! - mid;
         let pw = 1;
@@ -427,28 +620,48 @@ export function predictMplPrepared(
           shiftPow[n] = pw;
           pw *= shift;
         }
-        const childBase = child * stride;
-        for (let a = 0; a < arrays; a++) {
-          const src = childBase + a * order;
-          const dst = base + a * order;
+        const src = child * stride;
+        if (withJac) {
+          // The four arrays' sums side by side (independent chains).
           for (let n = 0; n < order; n++) {
-            const binom = BINOMIAL[n]!;
-            let sum = 0;
-            for (let j = 0; j <= n; j++) sum += binom[j]! * moments[src + j]! * shiftPow[n - j]!;
-            moments[dst + n] = moments[dst + n]! + sum;
+            const row = (n * (n + 1)) >> 1;
+            let s0 = 0;
+            let s0l = 0;
+            let s1 = 0;
+            let s1l = 0;
+            for (let j = 0; j <= n; j++) {
+              const binom = BINOMIAL_FLAT[row + j]!;
+              const sp = shiftPow[n - j]!;
+              s0 += binom * moments[src + j]! * sp;
+              s0l += binom * moments[src + order + j]! * sp;
+              s1 += binom * moments[src + 2 * order + j]! * sp;
+              s1l += binom * moments[src + 3 * order + j]! * sp;
+            }
+            if (side === 0) {
+              moments[base + n] = s0;
+              moments[base + order + n] = s0l;
+              moments[base + 2 * order + n] = s1;
+              moments[base + 3 * order + n] = s1l;
+            } else {
+              moments[base + n] = moments[base + n]! + s0;
+              moments[base + order + n] = moments[base + order + n]! + s0l;
+              moments[base + 2 * order + n] = moments[base + 2 * order + n]! + s1;
+              moments[base + 3 * order + n] = moments[base + 3 * order + n]! + s1l;
+            }
+          }
+        } else {
+          for (let n = 0; n < order; n++) {
+            const row = (n * (n + 1)) >> 1;
+            let s0 = 0;
+            for (let j = 0; j <= n; j++) s0 += BINOMIAL_FLAT[row + j]! * moments[src + j]! * shiftPow[n - j]!;
+            moments[base + n] = side === 0 ? s0 : moments[base + n]! + s0;
           }
         }
       }
     }
   }
 
-  const c0 = risingCoefficients(beta, order);
-  const c1 = risingCoefficients(beta + 1, order);
-  const harmonic = new Float64Array(order); // H_n = sum_{j<n} 1/(beta+j)
-  for (let n = 1; n < order; n++) harmonic[n] = harmonic[n - 1]! + 1 / (beta + n - 1);
 
-  const pred = new Float64Array(steps.length);
-  const stack = new Int32Array(128);
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
     checkStep(s, total);
@@ -530,17 +743,22 @@ export function predictMplPrepared(
       }
       // Near field: the leaf's terms exactly.
       const end = nHi < limit ? nHi : limit;
-      for (let t = nLo; t < end; t++) {
-        const u = rate[t]! * (X - termPrevCum[t]!);
-        const lp = Math.log1p(u);
-        const delta = termDelta[t]!;
-        drop -= delta * Math.expm1(-beta * lp);
-        if (withJac) {
+      if (withJac) {
+        for (let t = nLo; t < end; t++) {
+          const u = rate[t]! * (X - termPrevCum[t]!);
+          const lp = Math.log1p(u);
+          const delta = termDelta[t]!;
+          drop -= delta * Math.expm1(-beta * lp);
           const v = Math.exp(-beta * lp);
           const r = (delta * v * u) / (1 + u);
           g += r;
           gl += r * termNegLogLr[t]!;
           dBeta += delta * lp * v;
+        }
+      } else {
+        for (let t = nLo; t < end; t++) {
+          const u = rate[t]! * (X - termPrevCum[t]!);
+          drop -= termDelta[t]! * Math.expm1(-beta * Math.log1p(u));
         }
       }
     }
@@ -561,7 +779,6 @@ export function predictMplPrepared(
       jacobian[row + 6] = B * beta * gl;
     }
   }
-  return pred;
 }
 
 /** Predicted loss at `steps` of the schedule `lrs` (fast evaluator, relative error well below 1e-9). */
