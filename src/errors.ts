@@ -36,10 +36,6 @@ export class HttpProblem extends Error {
     this.field = field;
     this.extra = extra;
   }
-
-  get title(): string {
-    return TITLES[this.status] ?? 'Error';
-  }
 }
 
 export const badRequest = (detail: string, field?: string, extra?: Record<string, unknown>) =>

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { projectPath } from '../src/paths.js';
-import type { FixtureEntry } from '../src/store/seed.js';
+import { readManifest, type FixtureEntry } from '../src/store/seed.js';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'lrcast-test-'));
@@ -27,7 +27,7 @@ export async function testApp(options: Partial<AppOptions> = {}) {
   };
 }
 
-export const fixtures: FixtureEntry[] = JSON.parse(readFileSync(projectPath('fixtures', 'manifest.json'), 'utf8')).curves;
+export const fixtures: FixtureEntry[] = readManifest().curves;
 
 export function fixtureCsv(entry: FixtureEntry): string {
   return readFileSync(projectPath('fixtures', entry.file), 'utf8');

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { projectPath } from '../paths.js';
 import { expandSchedule } from '../schedule/expand.js';
+import { parseCurveCsv } from '../curves/csv.js';
+import { readManifest } from '../store/seed.js';
 import type { FitCurve } from './types.js';
 
 export interface FixtureCurve extends FitCurve {
@@ -12,39 +14,22 @@ export interface FixtureCurve extends FitCurve {
   shortName: string;
 }
 
-interface ManifestEntry {
-  file: string;
-  name: string;
-  schedule: string;
-  meta: { modelSize: string; split: 'train' | 'test' };
-}
-
 /** Every fixture curve with its per-step schedule; `modelSize` filters (e.g. '25M'). */
 export function loadFixtureCurves(modelSize?: string): FixtureCurve[] {
-  const manifest = JSON.parse(readFileSync(projectPath('fixtures', 'manifest.json'), 'utf8')) as { curves: ManifestEntry[] };
   const out: FixtureCurve[] = [];
-  for (const entry of manifest.curves) {
-    if (modelSize && entry.meta.modelSize !== modelSize) continue;
-    const lines = readFileSync(projectPath('fixtures', entry.file), 'utf8').trim().split(/\r?\n/);
-    const header = lines[0]!.split(',').map((h) => h.trim());
-    const stepCol = header.indexOf('step');
-    const lossCol = header.indexOf('loss');
-    const steps: number[] = [];
-    const loss: number[] = [];
-    for (const line of lines.slice(1)) {
-      const cells = line.split(',');
-      steps.push(Number(cells[stepCol]));
-      loss.push(Number(cells[lossCol]));
-    }
+  for (const entry of readManifest().curves) {
+    const meta = entry.meta as { modelSize: string; split: 'train' | 'test' };
+    if (modelSize && meta.modelSize !== modelSize) continue;
+    const points = parseCurveCsv(readFileSync(projectPath('fixtures', entry.file), 'utf8'));
     out.push({
       id: entry.name,
       name: entry.name,
       lrs: expandSchedule(entry.schedule),
-      steps,
-      loss,
+      steps: Array.from(points.steps),
+      loss: Array.from(points.losses),
       schedule: entry.schedule,
-      modelSize: entry.meta.modelSize,
-      split: entry.meta.split,
+      modelSize: meta.modelSize,
+      split: meta.split,
       shortName: entry.file.replace(/^.*\//, '').replace(/\.csv$/, ''),
     });
   }
