@@ -748,8 +748,8 @@ export function evaluateMplPrepared(
           const u = rate[t]! * (X - termPrevCum[t]!);
           const lp = Math.log1p(u);
           const delta = termDelta[t]!;
-          drop -= delta * Math.expm1(-beta * lp);
           const v = Math.exp(-beta * lp);
+          drop += delta * (1 - v);
           const r = (delta * v * u) / (1 + u);
           g += r;
           gl += r * termNegLogLr[t]!;
