@@ -2,6 +2,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp } from './helpers.js';
+import { fitLaw } from '../src/fit/index.js';
+import { loadFixtureCurves } from '../src/fit/fixtures.js';
 
 const PUBLISHED_100M = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
 const COSINE_24K = 'cosine:peak=3e-4,warmup=2160,total=24000,final=3e-5';
@@ -67,6 +69,23 @@ test('POST /fit fits lra too', async () => {
   assert.ok(fit.metrics.mean.r2 > 0.98);
   const pred = (await get(`/predict?fit=${fit.id}&schedule=${q(COSINE_24K)}`)).json();
   assert.equal(pred.final.step, 23999);
+});
+
+test('POST /fit runs the main fit and the leave-one-out folds side by side, with the same results as fitLaw in turn', async () => {
+  const names = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'];
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds: names.map((n) => ids[n]!), law: 'lra' } });
+  assert.equal(res.statusCode, 201, res.body);
+  const fit = res.json();
+  const fixtures = loadFixtureCurves('25M');
+  const library = fitLaw({ law: 'lra', curves: names.map((n) => fixtures.find((c) => c.name === n)!) });
+  assert.deepEqual(fit.params.map((p: { value: number }) => p.value), library.params.map((p) => p.value));
+  assert.deepEqual(
+    fit.leaveOneOut.perCurve.map((c: { name: string; predE: number; r2: number }) => [c.name, c.predE, c.r2]),
+    library.leaveOneOut!.curves.map((c) => [c.name, c.metrics.predE, c.metrics.r2]),
+  );
+  assert.equal(fit.leaveOneOut.mean.predE, library.leaveOneOut!.mean.predE);
+  assert.ok(fit.notes.some((n: string) => n.startsWith('leave-one-curve-out')));
+  assert.match(fit.text, /\[\[Leave-one-curve-out\]\]/);
 });
 
 test('GET /predict with published parameters: about 500 steps plus the last by default, or steps/every', async () => {

@@ -183,25 +183,48 @@ function curveMetricsList(law: Law<any>, params: ArrayLike<number>, curves: FitC
   return curves.map((curve) => ({ id: curve.id, name: curve.name, metrics: evaluateMetrics(law, params, curve, { fromStep: options.fromStep, lawOptions }) }));
 }
 
-/** Fit `law` to `curves` (shared params). See the file comment. */
-export function fitLaw(request: FitRequest): FitReport {
-  const started = performance.now();
+interface PreparedRequest {
+  lawId: LawId;
+  law: Law<any>;
+  curves: FitCurve[];
+  options: FitOptions;
+  prepared: PreparedCurve[];
+}
+
+/** Validate and preprocess the request's curves (throws RangeError for curves it cannot use). */
+function prepareRequest(request: FitRequest, notes: string[] = []): PreparedRequest {
   const { law: lawId, curves } = request;
   const options: FitOptions = request.options ?? {};
   const law = getLaw(lawId);
   if (curves.length === 0) throw new RangeError('fitLaw needs at least one curve');
   const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
   const prepared = curves.map((c) => prepareCurve(c, options.fromStep ?? 0, maxPoints));
-  const notes: string[] = [];
-  const used = prepared.reduce((n, c) => n + c.steps.length, 0);
-  const given = prepared.reduce((n, c) => n + c.given, 0);
   if (options.fromStep) notes.push(`points before step ${options.fromStep} ignored`);
   for (const c of prepared) {
     if (c.skipped > 0) notes.push(`${c.curve.name}: ${c.skipped} points skipped (loss not positive/finite, or S(s) = 0)`);
     if (c.binned) notes.push(`${c.curve.name}: ${c.given - c.skipped} points bin-averaged in log space to ${c.steps.length} (maxPoints ${maxPoints})`);
     if (c.steps.length === 0) throw new RangeError(`curve ${c.curve.name} has no usable points`);
   }
+  const used = prepared.reduce((n, c) => n + c.steps.length, 0);
   if (used < law.params.length) throw new RangeError(`${used} usable points cannot determine ${law.params.length} params`);
+  return { lawId, law, curves, options, prepared };
+}
+
+/** Whether a request gets leave-one-curve-out metrics (2+ curves, not switched off). */
+export function wantsLeaveOneOut(request: FitRequest): boolean {
+  return request.curves.length >= 2 && request.options?.leaveOneOut !== false;
+}
+
+/**
+ * The fit of `request` without its leave-one-curve-out part (see `fitLaw`). The folds are separate
+ * so a caller can run them in parallel (`leaveOneOutFold`, then `attachLeaveOneOut`).
+ */
+export function fitMain(request: FitRequest): FitReport {
+  const started = performance.now();
+  const notes: string[] = [];
+  const { lawId, law, curves, options, prepared } = prepareRequest(request, notes);
+  const used = prepared.reduce((n, c) => n + c.steps.length, 0);
+  const given = prepared.reduce((n, c) => n + c.given, 0);
   const method = methodOf(lawId, options);
   const weighting = curveWeightingOf(lawId, options) === 'equal' && curves.length > 1 ? `averaged per curve, then summed over ${curves.length} curves` : `summed over ${used} points of ${curves.length} curve(s)`;
   notes.push(`objective: Huber (delta ${options.huberDelta ?? HUBER_DELTA}) of log(loss) - log(pred), ${weighting}`);
@@ -220,30 +243,40 @@ export function fitLaw(request: FitRequest): FitReport {
   const { min, max } = boundsOf(law, options);
   const params: ParamEstimate[] = law.params.map((spec, j) => ({ name: spec.name, value: core.params[j]!, stderr: stderr[j]!, min: min[j]!, max: max[j]! }));
   const perCurve = curveMetricsList(law, core.params, curves, options, lawId);
-
-  const report: FitReport = {
+  return {
     law: lawId,
     params,
     objective: core.objective,
     iterations: core.iterations,
-    wallMs: 0,
+    wallMs: performance.now() - started,
     converged: core.converged,
     points: { used, given },
     curves: perCurve,
     mean: meanMetrics(perCurve.map((c) => c.metrics)),
     notes,
   };
+}
 
-  if (curves.length >= 2 && options.leaveOneOut !== false) {
-    const loo: CurveFitMetrics[] = [];
-    for (let j = 0; j < curves.length; j++) {
-      const others = prepared.filter((_, k) => k !== j);
-      const fit = fitPrepared(lawId, law, others, options);
-      loo.push(curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!);
-    }
-    report.leaveOneOut = { curves: loo, mean: meanMetrics(loo.map((c) => c.metrics)) };
-    notes.push('leave-one-curve-out: each curve predicted by a fit on the others (the same procedure from scratch, so the left-out curve never informs its own prediction)');
-  }
+/** Fold `j` of leave-one-curve-out: the same procedure from scratch on the other curves, metrics on curve j. */
+export function leaveOneOutFold(request: FitRequest, j: number): CurveFitMetrics {
+  const { lawId, law, curves, options, prepared } = prepareRequest(request);
+  if (!Number.isInteger(j) || j < 0 || j >= curves.length) throw new RangeError(`no fold ${j} among ${curves.length} curves`);
+  const fit = fitPrepared(lawId, law, prepared.filter((_, k) => k !== j), options);
+  return curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!;
+}
+
+/** Add the folds (in curve order) to the report of `fitMain`. */
+export function attachLeaveOneOut(report: FitReport, folds: CurveFitMetrics[]): FitReport {
+  report.leaveOneOut = { curves: folds, mean: meanMetrics(folds.map((c) => c.metrics)) };
+  report.notes.push('leave-one-curve-out: each curve predicted by a fit on the others (the same procedure from scratch, so the left-out curve never informs its own prediction)');
+  return report;
+}
+
+/** Fit `law` to `curves` (shared params), with leave-one-curve-out folds one after another. See the file comment. */
+export function fitLaw(request: FitRequest): FitReport {
+  const started = performance.now();
+  const report = fitMain(request);
+  if (wantsLeaveOneOut(request)) attachLeaveOneOut(report, request.curves.map((_, j) => leaveOneOutFold(request, j)));
   report.wallMs = performance.now() - started;
   return report;
 }

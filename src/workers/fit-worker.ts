@@ -1,27 +1,28 @@
 /**
- * Worker thread that runs law fits, so a multi-second fit (leave-one-out refits included) never
- * blocks the server's event loop: other requests and job progress streams keep flowing.
+ * Worker thread that runs fit tasks, so a multi-second fit never blocks the server's event loop:
+ * other requests and job progress streams keep flowing. A task is either the main fit of a request
+ * (without leave-one-out) or one leave-one-curve-out fold; FitPool runs them side by side.
  */
 import { parentPort } from 'node:worker_threads';
-import { fitLaw, formatReport, type FitRequest } from '../fit/index.js';
+import { fitMain, leaveOneOutFold, type CurveFitMetrics, type FitReport, type FitRequest } from '../fit/index.js';
 
-export interface FitTask {
-  id: number;
-  request: FitRequest;
-}
+export type FitTask = { id: number; request: FitRequest } & ({ kind: 'main' } | { kind: 'fold'; fold: number });
 
 export type FitTaskResult =
-  | { id: number; ok: true; report: ReturnType<typeof fitLaw>; text: string }
+  | { id: number; ok: true; kind: 'main'; report: FitReport }
+  | { id: number; ok: true; kind: 'fold'; metrics: CurveFitMetrics }
   | { id: number; ok: false; name: string; message: string };
 
-parentPort!.on('message', ({ id, request }: FitTask) => {
+parentPort!.on('message', (task: FitTask) => {
   let reply: FitTaskResult;
   try {
-    const report = fitLaw(request);
-    reply = { id, ok: true, report, text: formatReport(report) };
+    reply =
+      task.kind === 'main'
+        ? { id: task.id, ok: true, kind: 'main', report: fitMain(task.request) }
+        : { id: task.id, ok: true, kind: 'fold', metrics: leaveOneOutFold(task.request, task.fold) };
   } catch (error) {
     const e = error as Error;
-    reply = { id, ok: false, name: e.name, message: e.message };
+    reply = { id: task.id, ok: false, name: e.name, message: e.message };
   }
   parentPort!.postMessage(reply);
 });
