@@ -24,10 +24,15 @@ import { mplLaw } from '../src/laws/mpl.js';
 
 const SIZES = ['25M', '100M'] as const;
 const BUDGETS = [100, 200, 400, 800, 1600, 3200];
-const ADAM_CONFIGS: { label: string; learningRate: number; curveWeighting: 'points' | 'equal' }[] = [
+const ADAM_CONFIGS: { label: string; learningRate: number; curveWeighting: 'points' | 'equal'; space?: 'log' | 'raw' }[] = [
   { label: 'adam lr=0.003', learningRate: 0.003, curveWeighting: 'points' },
   { label: 'adam lr=0.01', learningRate: 0.01, curveWeighting: 'points' },
   { label: 'adam lr=0.01 equal-w', learningRate: 0.01, curveWeighting: 'equal' },
+  // Added later (session 3), before any test figure of theirs was computed: Adam on the params as
+  // they are, as a plain gradient optimizer over the law's params would run.
+  { label: 'raw adam lr=0.003', learningRate: 0.003, curveWeighting: 'points', space: 'raw' },
+  { label: 'raw adam lr=0.01', learningRate: 0.01, curveWeighting: 'points', space: 'raw' },
+  { label: 'raw adam lr=0.01 equal-w', learningRate: 0.01, curveWeighting: 'equal', space: 'raw' },
 ];
 const LM_CONFIGS: { label: string; options: FitOptions }[] = [
   { label: 'converged (previous default)', options: {} },
@@ -92,7 +97,7 @@ for (const cfg of LM_CONFIGS) {
 // Adam variants: one run per split, the params read at every budget (a run of budget b is the prefix of a longer run).
 for (const cfg of ADAM_CONFIGS) {
   const byBudget = new Map<number, Row>(
-    BUDGETS.map((b) => [b, { label: `${cfg.label} it=${b}`, loo: {}, time: [], options: { method: 'adam', adamIterations: b, adamLearningRate: cfg.learningRate, curveWeighting: cfg.curveWeighting } }]),
+    BUDGETS.map((b) => [b, { label: `${cfg.label} it=${b}`, loo: {}, time: [], options: { method: 'adam', adamIterations: b, adamLearningRate: cfg.learningRate, curveWeighting: cfg.curveWeighting, ...(cfg.space ? { adamSpace: cfg.space } : {}) } }]),
   );
   for (const size of SIZES) {
     for (const b of BUDGETS) byBudget.get(b)!.loo[size] = [];
@@ -106,6 +111,7 @@ for (const cfg of ADAM_CONFIGS) {
         max,
         iterations: BUDGETS.at(-1)!,
         learningRate: cfg.learningRate,
+        space: cfg.space,
         checkpoints: BUDGETS,
         onCheckpoint: (it, params) => {
           const row = byBudget.get(it)!;

@@ -4,7 +4,8 @@
  * does not reach the optimum: the budget acts as regularization).
  *
  * Parameterization: params with a non-negative lower bound and a positive start are optimized as
- * log(param) (scale-free steps: every param moves by a relative amount), others as they are. After
+ * log(param) (scale-free steps: every param moves by a relative amount), others as they are; or,
+ * with space 'raw', every param as it is. After
  * each step the params are clamped to their bounds. The gradient is the analytic one:
  * d/dp sum_i w_i huber(e_i) = -sum_i w_i psi(e_i) d log pred_i / dp, psi(e) = clamp(e, -delta, delta).
  * Deterministic; the result is the params after the last iteration (not the best seen).
@@ -23,7 +24,14 @@ export interface AdamOptions {
   beta2?: number;
   /** Called with the params after these iteration counts (for budget selection). */
   checkpoints?: readonly number[];
+  /**
+   * Step in log(param) for params with a non-negative lower bound and a positive start (default),
+   * or in every param as it is ('raw', as a plain gradient optimizer on the params would).
+   */
+  space?: 'log' | 'raw';
   onCheckpoint?: (iteration: number, params: Float64Array) => void;
+  /** Called after every iteration (progress reporting). */
+  onIteration?: (iteration: number) => void;
 }
 
 export interface AdamResult {
@@ -44,7 +52,7 @@ export function adamHuber(model: LogModel, init: ArrayLike<number>, options: Ada
   const b2 = options.beta2 ?? 0.999;
   const eps = 1e-8;
   const { observed, weight } = model;
-  const useLog = Array.from({ length: P }, (_, j) => options.min[j]! >= 0 && init[j]! > 0);
+  const useLog = Array.from({ length: P }, (_, j) => options.space !== 'raw' && options.min[j]! >= 0 && init[j]! > 0);
   const lo = Array.from({ length: P }, (_, j) => (useLog[j] ? Math.log(Math.max(options.min[j]!, 1e-300)) : options.min[j]!));
   const hi = Array.from({ length: P }, (_, j) => (useLog[j] ? Math.log(options.max[j]!) : options.max[j]!));
   const theta = Float64Array.from({ length: P }, (_, j) => {
@@ -88,6 +96,7 @@ export function adamHuber(model: LogModel, init: ArrayLike<number>, options: Ada
     params = toParams(theta);
     iterations = it;
     if (checkpoints.has(it)) options.onCheckpoint?.(it, params);
+    options.onIteration?.(it);
   }
   let objective = huberObjective(observed, model.logPredict(params), weight, delta);
   evaluations++;

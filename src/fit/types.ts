@@ -43,6 +43,8 @@ export interface FitOptions {
   adamIterations?: number;
   /** Adam step size (in log-params) of method 'adam' (default 0.01). */
   adamLearningRate?: number;
+  /** Where method 'adam' steps: 'log' (log of the positive params, default) or 'raw' (the params as they are). */
+  adamSpace?: 'log' | 'raw';
   /**
    * 'points': every point weighs the same; 'equal': each curve's points are averaged, then summed over
    * curves (scaled to keep the objective's overall size). Default 'equal' for method 'adam', else 'points'.
