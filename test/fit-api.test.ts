@@ -1,7 +1,7 @@
 /** POST /fit, /fits and GET /predict against the seeded demo curves on a real SQLite file. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { testApp } from './helpers.js';
+import { parseEvents, testApp } from './helpers.js';
 import { fitLaw } from '../src/fit/index.js';
 import { loadFixtureCurves } from '../src/fit/fixtures.js';
 
@@ -86,6 +86,46 @@ test('POST /fit runs the main fit and the leave-one-out folds side by side, with
   assert.equal(fit.leaveOneOut.mean.predE, library.leaveOneOut!.mean.predE);
   assert.ok(fit.notes.some((n: string) => n.startsWith('leave-one-curve-out')));
   assert.match(fit.text, /\[\[Leave-one-curve-out\]\]/);
+});
+
+test('POST /fit?async=1 answers 202 with a job: progress events, then done with the stored fit', async () => {
+  const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
+  const payload = { curveIds, law: 'mpl', options: { leaveOneOut: false, adamIterations: 300 } };
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload });
+  assert.equal(res.statusCode, 202, res.body);
+  const { jobId } = res.json();
+  assert.equal(res.headers.location, `/jobs/${jobId}`);
+
+  const events = parseEvents((await get(`/jobs/${jobId}/events`)).body);
+  const last = events[events.length - 1]!;
+  assert.equal(last.event, 'done', JSON.stringify(last));
+  const progress = events.slice(0, -1).map((e) => e.data.progress as number);
+  assert.ok(progress.some((p) => p > 0 && p < 1), `intermediate progress: ${progress.join(', ')}`);
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i]! >= progress[i - 1]!, 'progress never goes back');
+  const fit = last.data;
+  assert.deepEqual(fit.curveIds, curveIds);
+  assert.equal(fit.iterations, 300);
+
+  const job = (await get(`/jobs/${jobId}`)).json();
+  assert.equal(job.kind, 'fit');
+  assert.equal(job.status, 'done');
+  assert.equal(job.progress, 1);
+  assert.equal(job.result.id, fit.id);
+  assert.deepEqual((await get(`/fits/${fit.id}`)).json().params, fit.params);
+  // The same request answered synchronously gives the same fit.
+  const sync = (await ctx.app.inject({ method: 'POST', url: '/fit', payload })).json();
+  assert.deepEqual(sync.params, fit.params);
+
+  // Bad ids are still checked before any job starts; a fit that fails in the worker fails its job.
+  const missing = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds: [999999], law: 'mpl' } });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json().field, 'curveIds[0]');
+  const doomed = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'mpl', options: { fromStep: 10_000_000 } } });
+  assert.equal(doomed.statusCode, 202);
+  const failed = parseEvents((await get(`/jobs/${doomed.json().jobId}/events`)).body).at(-1)!;
+  assert.equal(failed.event, 'failed');
+  assert.match(failed.data.error, /no usable points/);
+  assert.equal((await get(`/jobs/${doomed.json().jobId}`)).json().status, 'failed');
 });
 
 test('GET /predict with published parameters: about 500 steps plus the last by default, or steps/every', async () => {

@@ -32,3 +32,15 @@ export const fixtures: FixtureEntry[] = readManifest().curves;
 export function fixtureCsv(entry: FixtureEntry): string {
   return readFileSync(projectPath('fixtures', entry.file), 'utf8');
 }
+
+/** The events of a finished server-sent event stream: `{event, data}` with data parsed as JSON. */
+export function parseEvents(body: string): { event: string; data: any }[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.includes('event:'))
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)![1]!;
+      const data = JSON.parse(/^data: (.*)$/m.exec(block)![1]!);
+      return { event, data };
+    });
+}

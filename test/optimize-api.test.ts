@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testApp } from './helpers.js';
+import { parseEvents, testApp } from './helpers.js';
 import { buildApp } from '../src/app.js';
 import { predictMpl } from '../src/laws/mpl.js';
 import { expandSchedule } from '../src/schedule/expand.js';
@@ -11,17 +11,6 @@ import { openDb } from '../src/store/db.js';
 const P100 = [2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644];
 const P25 = [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257];
 const RUN = { totalSteps: 24000, peakLr: 3e-4, warmupSteps: 2160 };
-
-function parseEvents(body: string): { event: string; data: any }[] {
-  return body
-    .split('\n\n')
-    .filter((block) => block.includes('event:'))
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)![1]!;
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)![1]!);
-      return { event, data };
-    });
-}
 
 test('POST /optimize-schedule: constraints, predict agrees, schedule export', async () => {
   const ctx = await testApp();

@@ -77,9 +77,11 @@ export interface OptimizeResult {
 }
 export interface Job {
   id: string;
+  kind?: 'optimize' | 'fit';
   status: 'queued' | 'running' | 'done' | 'failed';
   progress: number;
   bestLoss: number | null;
+  /** The optimization result (kind optimize) or the stored fit (kind fit). */
   result?: OptimizeResult;
   error?: unknown;
 }
@@ -184,6 +186,11 @@ export const api = {
   },
   getFit: async (id: number) => normalizeFit(await request<Raw>('GET', `/fits/${id}`)),
   createFit: async (curveIds: number[], law: string) => normalizeFit(await request<Raw>('POST', '/fit', { curveIds, law })),
+  /** Fit as a job (POST /fit?async=1), reporting progress (0..1); resolves with the stored fit. */
+  createFitWithProgress: async (curveIds: number[], law: string, onProgress: (fraction: number) => void) => {
+    const { jobId } = await request<{ jobId: number }>('POST', '/fit?async=1', { curveIds, law });
+    return normalizeFit(await followJob(String(jobId), onProgress));
+  },
   deleteFit: (id: number) => request<void>('DELETE', `/fits/${id}`),
   predict: (params: { fit: number; schedule?: string; curve?: number; every?: number }, signal?: AbortSignal) =>
     request<Prediction>('GET', `/predict?${q(params)}`, undefined, { signal }),
@@ -192,6 +199,55 @@ export const api = {
   getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),
   scheduleDownload: (id: number | string, format: 'json' | 'csv' | 'pytorch') => `/schedules/${id}?format=${format}`,
 };
+
+/**
+ * Follow a job to its end: progress from its event stream (polling GET /jobs/{id} where streams are
+ * unavailable or drop); resolves with the result, rejects with the job's error.
+ */
+export function followJob(jobId: string, onProgress: (fraction: number) => void): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    let source: EventSource | null = null;
+    const end = (ok: boolean, value: unknown) => {
+      if (finished) return;
+      finished = true;
+      source?.close();
+      if (ok) resolve(value as Raw);
+      else reject(toApiError(value));
+    };
+    const poll = async () => {
+      while (!finished) {
+        try {
+          const job = await api.getJob(jobId);
+          onProgress(job.progress);
+          if (job.status === 'done') return end(true, job.result);
+          if (job.status === 'failed') return end(false, job.error);
+        } catch (err) {
+          return end(false, err);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    if (typeof EventSource === 'undefined') return void poll();
+    source = new EventSource(`/jobs/${encodeURIComponent(jobId)}/events`);
+    const data = (e: Event) => {
+      try {
+        return JSON.parse((e as MessageEvent).data);
+      } catch {
+        return {};
+      }
+    };
+    source.addEventListener('progress', (e) => onProgress(Number(data(e).progress ?? 0)));
+    source.addEventListener('done', (e) => end(true, data(e)));
+    source.addEventListener('failed', (e) => end(false, data(e).error ?? 'the job failed'));
+    source.onerror = () => {
+      if (finished) return;
+      source?.close();
+      source = null;
+      void poll();
+    };
+  });
+}
 
 /** How many steps to skip so a schedule of `total` steps gives about `target` points. */
 export function everyFor(total: number, target = 2000): number {

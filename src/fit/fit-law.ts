@@ -86,7 +86,10 @@ export function boundsOf(law: Law<any>, options: FitOptions): { min: number[]; m
 }
 
 /** Global starts then local refinement on prepared curves; never throws for numerical trouble. */
-function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], options: FitOptions, extraStarts: number[][] = []): CoreFit {
+/** Progress of one fit, as the fraction done (0..1). */
+export type FitProgress = (fraction: number) => void;
+
+function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], options: FitOptions, onProgress?: FitProgress): CoreFit {
   const lawOptions = lawOptionsOf(lawId, options);
   const prepared = curveWeightingOf(lawId, options) === 'equal' && preparedIn.length > 1 ? equalCurveWeights(preparedIn) : preparedIn;
   const model = logModel(law, prepared, lawOptions);
@@ -99,8 +102,10 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
     const learningRate = options.adamLearningRate ?? FIT_DEFAULTS.adamLearningRate;
     // The gradient steps do not need the evaluator's 1e-9 series tolerance.
     const fastModel = logModel(law, prepared, { tolerance: 1e-7 });
-    const result = adamHuber(fastModel, start, { min, max, iterations, learningRate, delta });
-    notes.push(`adam: ${iterations} iterations (step ${learningRate} in log-params) from the reference initial guess [${start.map((v) => v.toPrecision(4)).join(', ')}]`);
+    const space = options.adamSpace ?? 'log';
+    const onIteration = onProgress && ((it: number) => onProgress(it / iterations));
+    const result = adamHuber(fastModel, start, { min, max, iterations, learningRate, delta, space, onIteration });
+    notes.push(`adam: ${iterations} iterations (step ${learningRate} in ${space === 'log' ? 'log-params' : 'raw params'}) from the reference initial guess [${start.map((v) => v.toPrecision(4)).join(', ')}]`);
     const objective = huberObjective(model.observed, model.logPredict(result.params), model.weight, delta);
     return { params: result.params, objective, iterations: result.iterations, converged: result.converged && Number.isFinite(objective), model, notes };
   }
@@ -110,7 +115,7 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
     iterations += result.iterations;
     if (!best || result.objective < best.objective || (!Number.isFinite(best.objective) && Number.isFinite(result.objective))) best = result;
   };
-  let starts: number[][] = [...extraStarts];
+  let starts: number[][] = [];
   try {
     const global = globalStarts(lawId, prepared, {
       seed: options.seed ?? FIT_DEFAULTS.seed,
@@ -127,7 +132,8 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
     notes.push(`global start failed (${(error as Error).message}); starting from the law's initial values`);
   }
   if (starts.length === 0) starts.push(law.params.map((p) => p.init));
-  for (const start of starts) {
+  for (const [index, start] of starts.entries()) {
+    onProgress?.(index / starts.length);
     try {
       const maxIterations = options.maxIterations ?? FIT_DEFAULTS.maxIterations;
       consider(
@@ -139,6 +145,7 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
       notes.push(`a local refinement failed: ${(error as Error).message}`);
     }
   }
+  onProgress?.(1);
   const chosen = best as LmResult | null;
   if (!chosen) {
     const params = Float64Array.from(starts[0]!);
@@ -219,7 +226,7 @@ export function wantsLeaveOneOut(request: FitRequest): boolean {
  * The fit of `request` without its leave-one-curve-out part (see `fitLaw`). The folds are separate
  * so a caller can run them in parallel (`leaveOneOutFold`, then `attachLeaveOneOut`).
  */
-export function fitMain(request: FitRequest): FitReport {
+export function fitMain(request: FitRequest, onProgress?: FitProgress): FitReport {
   const started = performance.now();
   const notes: string[] = [];
   const { lawId, law, curves, options, prepared } = prepareRequest(request, notes);
@@ -236,7 +243,7 @@ export function fitMain(request: FitRequest): FitReport {
         : `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`,
   );
 
-  const core = fitPrepared(lawId, law, prepared, options);
+  const core = fitPrepared(lawId, law, prepared, options, onProgress);
   notes.push(...core.notes);
   if (!core.converged) notes.push('the fit did not converge: the params are the best point found');
   const stderr = standardErrors(core.model, core.params);
@@ -258,10 +265,10 @@ export function fitMain(request: FitRequest): FitReport {
 }
 
 /** Fold `j` of leave-one-curve-out: the same procedure from scratch on the other curves, metrics on curve j. */
-export function leaveOneOutFold(request: FitRequest, j: number): CurveFitMetrics {
+export function leaveOneOutFold(request: FitRequest, j: number, onProgress?: FitProgress): CurveFitMetrics {
   const { lawId, law, curves, options, prepared } = prepareRequest(request);
   if (!Number.isInteger(j) || j < 0 || j >= curves.length) throw new RangeError(`no fold ${j} among ${curves.length} curves`);
-  const fit = fitPrepared(lawId, law, prepared.filter((_, k) => k !== j), options);
+  const fit = fitPrepared(lawId, law, prepared.filter((_, k) => k !== j), options, onProgress);
   return curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!;
 }
 

@@ -1,5 +1,5 @@
 /** Fitting loss-curve laws: public API. */
-export { fitLaw, fitMain, leaveOneOutFold, attachLeaveOneOut, wantsLeaveOneOut, boundsOf, FIT_DEFAULTS } from './fit-law.js';
+export { fitLaw, fitMain, leaveOneOutFold, attachLeaveOneOut, wantsLeaveOneOut, boundsOf, FIT_DEFAULTS, type FitProgress } from './fit-law.js';
 export { evaluateMetrics, type EvaluateOptions } from './evaluate.js';
 export { formatReport } from './report.js';
 export { DEFAULT_MAX_POINTS, prepareCurve, usablePoints } from './prepare.js';

@@ -1,6 +1,7 @@
 /**
- * Optimization jobs in this process: a FIFO queue run one at a time (the TF.js backend is shared),
- * progress written to the jobs table (throttled) and published to listeners (the SSE stream).
+ * Jobs in this process. Optimizations: a FIFO queue run one at a time (the TF.js backend is shared).
+ * Other long work that runs elsewhere (fits on the fit worker pool) is tracked with `track`. Progress
+ * is written to the jobs table (throttled) and published to listeners (the SSE stream).
  * One runner per database; created by the first route plugin that asks for it.
  */
 import { EventEmitter } from 'node:events';
@@ -10,7 +11,7 @@ import { insertSchedule } from '../store/schedules.js';
 import { optimizeSchedule, type OptimizeProgress, type OptimizeRequest, type OptimizeResult } from './index.js';
 
 export type JobEvent =
-  | { type: 'progress'; data: OptimizeProgress }
+  | { type: 'progress'; data: OptimizeProgress | { progress: number } }
   | { type: 'done'; data: Record<string, unknown> }
   | { type: 'failed'; data: { error: string } };
 
@@ -35,6 +36,8 @@ export class JobRunner {
   private readonly queue: { id: number; request: OptimizeRequest & { fit?: number } }[] = [];
   private readonly events = new EventEmitter();
   private running: { id: number; controller: AbortController } | undefined;
+  /** Tracked jobs still running (failed by `close`). */
+  private readonly tracked = new Set<number>();
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
 
@@ -49,6 +52,45 @@ export class JobRunner {
     this.queue.push({ id: job.id, request });
     if (!this.running) this.idle = this.drain();
     return job.id;
+  }
+
+  /**
+   * Run `work` as a job of `kind` (started at once, beside any optimization): its progress (0..1) is
+   * stored and published; on success `stored` is the job's result and `event` the `done` event's data.
+   * Returns the job id.
+   */
+  track(
+    kind: string,
+    request: Record<string, unknown>,
+    work: (onProgress: (fraction: number) => void) => Promise<{ stored: Record<string, unknown>; event: Record<string, unknown> }>,
+  ): number {
+    const { id } = insertJob(this.db, request, kind);
+    markRunning(this.db, id);
+    this.tracked.add(id);
+    let lastWrite = 0;
+    const onProgress = (fraction: number) => {
+      if (!this.tracked.has(id)) return;
+      const t = performance.now();
+      if (t - lastWrite > 200) {
+        lastWrite = t;
+        updateProgress(this.db, id, fraction, null);
+      }
+      this.emit(id, { type: 'progress', data: { progress: fraction } });
+    };
+    work(onProgress).then(
+      ({ stored, event }) => {
+        if (!this.tracked.delete(id)) return; // failed by close() meanwhile
+        markDone(this.db, id, stored, null, null);
+        this.emit(id, { type: 'done', data: event });
+      },
+      (err: unknown) => {
+        if (!this.tracked.delete(id)) return;
+        const message = (err as Error).message || String(err);
+        markFailed(this.db, id, message);
+        this.emit(id, { type: 'failed', data: { error: message } });
+      },
+    );
+    return id;
   }
 
   /** Listen to one job's events; returns the unsubscribe function. */
@@ -95,9 +137,14 @@ export class JobRunner {
     }
   }
 
-  /** Stop: abort the running job (it fails with the reason), fail the queued ones, wait. */
+  /** Stop: abort the running job (it fails with the reason), fail the queued and tracked ones, wait. */
   async close(reason = 'server stopped'): Promise<void> {
     this.closed = true;
+    for (const id of this.tracked) {
+      markFailed(this.db, id, reason);
+      this.emit(id, { type: 'failed', data: { error: reason } });
+    }
+    this.tracked.clear();
     for (const { id } of this.queue.splice(0)) {
       markFailed(this.db, id, reason);
       this.emit(id, { type: 'failed', data: { error: reason } });

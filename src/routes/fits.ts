@@ -1,4 +1,7 @@
-/** Fits: fit a law to stored curves (report with metrics), list, read, delete. */
+/**
+ * Fits: fit a law to stored curves (report with metrics), list, read, delete. POST /fit answers 201
+ * with the stored fit, or with `?async=1` 202 `{jobId}` (progress at /jobs/{id} and /jobs/{id}/events).
+ */
 import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
 import type { CurveFitMetrics, FitCurve, FitReport } from '../fit/index.js';
@@ -7,6 +10,8 @@ import { getCurveWithSchedule } from '../store/curves.js';
 import { deleteFit, getFit, insertFit, listFits, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
 import type { LawId } from '../laws/law.js';
+import { jobRunner } from '../optimize/runner.js';
+import type { Db } from '../store/db.js';
 
 
 /** Fit options; each is described in openapi.yaml (FitOptions). */
@@ -24,6 +29,7 @@ export const fitOptionsSchema = {
     method: { type: 'string', enum: ['adam', 'converged'] },
     adamIterations: { type: 'integer', minimum: 1, maximum: 100000 },
     adamLearningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    adamSpace: { type: 'string', enum: ['log', 'raw'] },
     curveWeighting: { type: 'string', enum: ['points', 'equal'] },
     huberDelta: { type: 'number', exclusiveMinimum: 0 },
   },
@@ -40,10 +46,54 @@ const fitBody = {
   },
 } as const;
 
+const fitQuery = {
+  type: 'object',
+  properties: { async: { type: 'integer', enum: [0, 1] } },
+} as const;
+
 interface FitRequest {
   curveIds: number[];
   law: LawId;
   options?: Record<string, unknown>;
+}
+
+/** The curves of a request, read with their per-step schedules (404/400 naming `curveIds[i]`). */
+function requestCurves(db: Db, curveIds: number[]): FitCurve[] {
+  return curveIds.map((id, i) => {
+    const curve = getCurveWithSchedule(db, id, `curveIds[${i}]`);
+    return { id, name: curve.name, lrs: curve.lrSchedule, steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };
+  });
+}
+
+/** Fit on the pool and store the fit; the API view of the stored fit. */
+async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: FitCurve[], onProgress?: (fraction: number) => void) {
+  const { curveIds, law } = body;
+  const options = body.options ?? {};
+  let report: FitReport;
+  let text: string;
+  try {
+    ({ report, text } = await fitPool.run({ law, curves, options }, onProgress));
+  } catch (error) {
+    // fitLaw throws RangeError for curves it cannot use (e.g. no usable points after fromStep).
+    if (error instanceof RangeError) throw new HttpProblem(400, error.message, 'curveIds');
+    throw error;
+  }
+  let maxLr = 0;
+  let maxSteps = 0;
+  for (const c of curves) {
+    for (const lr of c.lrs) if (lr > maxLr) maxLr = lr;
+    maxSteps = Math.max(maxSteps, c.lrs.length);
+  }
+  const stored = insertFit(db, {
+    law,
+    curveIds,
+    options,
+    params: report.params.map((p) => p.value),
+    maxLr,
+    maxSteps,
+    report: { ...reportView(report), text },
+  });
+  return fitView(stored);
 }
 
 const perCurve = (list: CurveFitMetrics[]) => list.map(({ id, name, metrics }) => ({ curveId: id, name, ...metrics }));
@@ -67,41 +117,24 @@ export default async function fitRoutes(app: FastifyInstance) {
   const { db } = app;
   // Fits run on a worker thread: a multi-second fit must not stall other requests or job streams.
   const fitPool = new FitPool();
-  app.addHook('onClose', () => fitPool.close());
+  const runner = jobRunner(db);
+  app.addHook('onClose', async () => {
+    await runner.close('server stopped'); // fails running fit jobs before their workers go
+    await fitPool.close();
+  });
 
-  app.post<{ Body: FitRequest }>('/fit', { schema: { body: fitBody } }, async (request, reply) => {
-    const { curveIds, law } = request.body;
-    const options = request.body.options ?? {};
-    const curves: FitCurve[] = curveIds.map((id, i) => {
-      const curve = getCurveWithSchedule(db, id, `curveIds[${i}]`);
-      return { id, name: curve.name, lrs: curve.lrSchedule, steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };
-    });
-    let report: FitReport;
-    let text: string;
-    try {
-      ({ report, text } = await fitPool.run({ law, curves, options }));
-    } catch (error) {
-      // fitLaw throws RangeError for curves it cannot use (e.g. no usable points after fromStep).
-      if (error instanceof RangeError) throw new HttpProblem(400, error.message, 'curveIds');
-      throw error;
+  app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: { body: fitBody, querystring: fitQuery } }, async (request, reply) => {
+    const curves = requestCurves(db, request.body.curveIds);
+    if (request.query.async === 1) {
+      const jobId = runner.track('fit', request.body as unknown as Record<string, unknown>, async (onProgress) => {
+        const fit = await runAndStore(db, fitPool, request.body, curves, onProgress);
+        return { stored: { fitId: fit.id }, event: fit };
+      });
+      return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
     }
-    let maxLr = 0;
-    let maxSteps = 0;
-    for (const c of curves) {
-      for (const lr of c.lrs) if (lr > maxLr) maxLr = lr;
-      maxSteps = Math.max(maxSteps, c.lrs.length);
-    }
-    const stored = insertFit(db, {
-      law,
-      curveIds,
-      options,
-      params: report.params.map((p) => p.value),
-      maxLr,
-      maxSteps,
-      report: { ...reportView(report), text },
-    });
-    reply.code(201).header('location', `/fits/${stored.id}`);
-    return fitView(stored);
+    const fit = await runAndStore(db, fitPool, request.body, curves);
+    reply.code(201).header('location', `/fits/${fit.id}`);
+    return fit;
   });
 
   app.get<{ Querystring: { limit: number; offset: number } }>(

@@ -1,25 +1,44 @@
 /**
- * Jobs: GET /jobs/:id (status, progress, best loss, result when done) and GET /jobs/:id/events,
- * a server-sent event stream: `progress` events, then `done` (the result) or `failed` ({error}).
+ * Jobs (optimizations, and fits started with `POST /fit?async=1`): GET /jobs/:id (kind, status,
+ * progress, best loss, result when done) and GET /jobs/:id/events, a server-sent event stream:
+ * `progress` events, then `done` (the result) or `failed` ({error}).
  */
 import type { FastifyInstance } from 'fastify';
 import { idParams } from './schemas.js';
 import { jobRunner, type JobEvent } from '../optimize/runner.js';
 import type { StoredJob } from '../store/jobs.js';
 import { expandSchedule } from '../schedule/expand.js';
+import type { Db } from '../store/db.js';
+import { getFit } from '../store/fits.js';
+import { HttpProblem } from '../errors.js';
+import { fitView } from './fits.js';
 
 
-/** A stored result with its per-step lrs (stored results leave them out: they are the schedule's expansion). */
-export function fullResult(job: StoredJob): Record<string, unknown> | undefined {
+/**
+ * The result of a finished job as the API shows it: for a fit, the stored fit (as `GET /fits/{id}`;
+ * only `{fitId}` once that fit is deleted); for an optimization, the result with its per-step lrs
+ * (stored results leave them out: they are the schedule's expansion).
+ */
+export function fullResult(db: Db, job: StoredJob): Record<string, unknown> | undefined {
   if (!job.result) return undefined;
+  if (job.kind === 'fit') {
+    const fitId = job.result.fitId as number;
+    try {
+      return fitView(getFit(db, fitId));
+    } catch (error) {
+      if (error instanceof HttpProblem && error.status === 404) return { fitId };
+      throw error;
+    }
+  }
   const schedule = job.result.schedule as string;
   return { ...job.result, lrs: Array.from(expandSchedule(schedule)), scheduleId: job.scheduleId };
 }
 
-export function jobView(job: StoredJob) {
-  const result = fullResult(job);
+export function jobView(db: Db, job: StoredJob) {
+  const result = fullResult(db, job);
   return {
     id: job.id,
+    kind: job.kind,
     status: job.status,
     progress: job.progress,
     bestLoss: job.bestLoss,
@@ -33,7 +52,7 @@ export function jobView(job: StoredJob) {
 export default async function jobRoutes(app: FastifyInstance) {
   const runner = jobRunner(app.db);
 
-  app.get<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(runner.job(request.params.id)));
+  app.get<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(app.db, runner.job(request.params.id)));
 
   app.get<{ Params: { id: number } }>('/jobs/:id/events', { schema: { params: idParams } }, async (request, reply) => {
     const job = runner.job(request.params.id); // 404 before the stream starts
@@ -65,14 +84,14 @@ export default async function jobRoutes(app: FastifyInstance) {
     });
     const now = runner.job(job.id);
     if (now.status === 'done') {
-      send('progress', { progress: 1, bestLoss: now.bestLoss, iteration: (now.result?.iterations as number) ?? 0 });
-      send('done', fullResult(now));
+      send('progress', now.kind === 'fit' ? { progress: 1 } : { progress: 1, bestLoss: now.bestLoss, iteration: (now.result?.iterations as number) ?? 0 });
+      send('done', fullResult(app.db, now));
       finish();
     } else if (now.status === 'failed') {
       send('failed', { error: now.error });
       finish();
     } else {
-      send('progress', { progress: now.progress, bestLoss: now.bestLoss, iteration: 0 });
+      send('progress', now.kind === 'fit' ? { progress: now.progress } : { progress: now.progress, bestLoss: now.bestLoss, iteration: 0 });
     }
   });
 }

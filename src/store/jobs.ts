@@ -1,4 +1,4 @@
-/** Optimization jobs: status, progress, best loss so far, and the result or error. */
+/** Jobs (kind 'optimize' or 'fit'): status, progress, best loss so far (optimize), and the result or error. */
 import type { Db } from './db.js';
 import { notFound } from '../errors.js';
 
@@ -73,7 +73,7 @@ export function updateProgress(db: Db, id: number, progress: number, bestLoss: n
   db.prepare('UPDATE jobs SET progress = ?, best_loss = ?, updated_at = ? WHERE id = ?').run(progress, bestLoss, now(), id);
 }
 
-export function markDone(db: Db, id: number, result: Record<string, unknown>, bestLoss: number, scheduleId: number): void {
+export function markDone(db: Db, id: number, result: Record<string, unknown>, bestLoss: number | null, scheduleId: number | null): void {
   db.prepare(`UPDATE jobs SET status = 'done', progress = 1, best_loss = ?, result = ?, schedule_id = ?, error = NULL, updated_at = ? WHERE id = ?`).run(
     bestLoss,
     JSON.stringify(result),

@@ -8,13 +8,14 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { attachLeaveOneOut, formatReport, wantsLeaveOneOut, type CurveFitMetrics, type FitReport, type FitRequest } from '../fit/index.js';
-import type { FitTask, FitTaskResult } from './fit-worker.js';
+import type { FitTask, FitTaskProgress, FitTaskResult } from './fit-worker.js';
 
 type TaskBody = { kind: 'main' } | { kind: 'fold'; fold: number };
 type Done = Extract<FitTaskResult, { ok: true }>;
 
 interface Queued {
   task: FitTask;
+  onProgress?: (fraction: number) => void;
   resolve: (result: Done) => void;
   reject: (error: Error) => void;
 }
@@ -43,7 +44,11 @@ export class FitPool {
       workerData: { entry: new URL('./fit-worker.ts', import.meta.url).href },
     });
     const entry: PoolWorker = { worker, busy: undefined };
-    worker.on('message', (msg: FitTaskResult) => {
+    worker.on('message', (msg: FitTaskResult | FitTaskProgress) => {
+      if ('progress' in msg) {
+        entry.busy?.onProgress?.(msg.progress);
+        return;
+      }
       const job = entry.busy;
       entry.busy = undefined;
       if (job) {
@@ -79,10 +84,10 @@ export class FitPool {
     for (const w of this.workers) if (!w.busy) w.worker.unref();
   }
 
-  private submit(request: FitRequest, body: TaskBody): Promise<Done> {
+  private submit(request: FitRequest, body: TaskBody, onProgress?: (fraction: number) => void): Promise<Done> {
     if (this.closed) return Promise.reject(new Error('the fit pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ task: { id: this.nextId++, request, ...body } as FitTask, resolve, reject });
+      this.queue.push({ task: { id: this.nextId++, request, ...body } as FitTask, onProgress, resolve, reject });
       this.dispatch();
     });
   }
@@ -90,11 +95,21 @@ export class FitPool {
   /**
    * Fit on the pool: the main fit and each leave-one-out fold as separate tasks. Rejects with the
    * worker's error (RangeError for unusable input). `wallMs` is the elapsed time of the whole.
+   * `onProgress` gets the fraction done over all tasks (each task counts the same).
    */
-  async run(request: FitRequest): Promise<{ report: FitReport; text: string }> {
+  async run(request: FitRequest, onProgress?: (fraction: number) => void): Promise<{ report: FitReport; text: string }> {
     const started = performance.now();
-    const main = this.submit(request, { kind: 'main' });
-    const folds = wantsLeaveOneOut(request) ? request.curves.map((_, fold) => this.submit(request, { kind: 'fold', fold })) : [];
+    const taskCount = 1 + (wantsLeaveOneOut(request) ? request.curves.length : 0);
+    const done = new Float64Array(taskCount);
+    const progressOf = (task: number) =>
+      onProgress &&
+      ((fraction: number) => {
+        done[task] = fraction;
+        onProgress(done.reduce((a, b) => a + b, 0) / taskCount);
+      });
+    const track = (task: number, promise: Promise<Done>) => promise.then((r) => (progressOf(task)?.(1), r));
+    const main = track(0, this.submit(request, { kind: 'main' }, progressOf(0)));
+    const folds = taskCount > 1 ? request.curves.map((_, fold) => track(fold + 1, this.submit(request, { kind: 'fold', fold }, progressOf(fold + 1)))) : [];
     // Folds fail for the same input errors as the main fit; report the main fit's error.
     folds.forEach((f) => f.catch(() => undefined));
     const { report } = (await main) as Extract<Done, { kind: 'main' }>;

@@ -109,9 +109,12 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
     const ids = [...store.selected];
     if (!ids.length) return;
     createBtn.disabled = true;
-    setContent(createStatus, loadingState(`Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}… (about a second per curve)`));
+    const what = `Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}${ids.length > 1 ? ' (with leave-one-out refits)' : ''}`;
+    setContent(createStatus, loadingState(`${what}…`));
     try {
-      const created = await api.createFit(ids, law);
+      const created = await api.createFitWithProgress(ids, law, (fraction) => {
+        setContent(createStatus, loadingState(`${what}… ${Math.round(100 * fraction)}%`));
+      });
       setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.`));
       fit = created;
       await store.loadFits();
