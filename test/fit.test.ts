@@ -102,6 +102,18 @@ test('adam budget: a run of budget b is the prefix of a longer run; equal curve 
   assert.ok(points.notes.some((n) => n.includes('summed over')));
 });
 
+test("adam space: 'log' steps are relative (B moves by tens), 'raw' steps are absolute (B moves by about the step size)", () => {
+  const { train } = publishedSplit('25M');
+  const options = { leaveOneOut: false, adamIterations: 40, adamLearningRate: 0.01 } as const;
+  const log = fitLaw({ law: 'mpl', curves: train, options });
+  const raw = fitLaw({ law: 'mpl', curves: train, options: { ...options, adamSpace: 'raw' } });
+  const B0 = mplLaw.params[3]!.init;
+  // Adam moves each coordinate by at most about the step size per iteration (here 40 x 0.01).
+  assert.ok(Math.abs(raw.params[3]!.value - B0) <= 40 * 0.01 * 1.5, `raw B ${raw.params[3]!.value}`);
+  assert.ok(Math.abs(log.params[3]!.value - B0) > 10, `log B ${log.params[3]!.value}`);
+  assert.ok(raw.notes.some((n) => n.includes('raw params')));
+});
+
 test('dense curves are bin-averaged in log space (real curve, subsampled bins)', () => {
   const { train } = publishedSplit('25M');
   const cosine = train.find((c) => c.shortName === 'cosine_24000')!;
