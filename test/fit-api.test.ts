@@ -1,5 +1,6 @@
 /** POST /fit, /fits and GET /predict against the seeded demo curves on a real SQLite file. */
 import { test, before, after } from 'node:test';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { parseEvents, testApp } from './helpers.js';
 import { fitLaw } from '../src/fit/index.js';
@@ -128,6 +129,53 @@ test('POST /fit?async=1 answers 202 with a job: progress events, then done with 
   assert.equal((await get(`/jobs/${doomed.json().jobId}`)).json().status, 'failed');
 });
 
+test('an async fit with leave-one-out: progress over all its tasks; the stream of a finished job and its result after the fit is deleted', async () => {
+  const curveIds = ['100M/cosine_24000', '100M/constant_24000', '100M/wsdcon_9'].map((n) => ids[n]!);
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'lra' } });
+  assert.equal(res.statusCode, 202, res.body);
+  const { jobId } = res.json();
+  const live = parseEvents((await get(`/jobs/${jobId}/events`)).body);
+  const done = live.at(-1)!;
+  assert.equal(done.event, 'done');
+  assert.equal(done.data.leaveOneOut.perCurve.length, 3);
+  const progress = live.slice(0, -1).map((e) => e.data.progress as number);
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i]! >= progress[i - 1]!, `progress never goes back: ${progress.join(', ')}`);
+  assert.ok(progress.every((p) => p >= 0 && p <= 1));
+
+  // Opened after the end: one progress event at 1, then the same done payload.
+  const replay = parseEvents((await get(`/jobs/${jobId}/events`)).body);
+  assert.deepEqual(replay.map((e) => e.event), ['progress', 'done']);
+  assert.deepEqual(replay[0]!.data, { progress: 1 });
+  assert.deepEqual(replay[1]!.data, done.data);
+
+  // Once the fit is deleted the job still answers, with the fit's id.
+  assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/fits/${done.data.id}` })).statusCode, 204);
+  assert.deepEqual((await get(`/jobs/${jobId}`)).json().result, { fitId: done.data.id });
+});
+
+test('stopping the server fails a running async fit, and nothing is stored for it', async () => {
+  const own = await testApp({ seed: true });
+  try {
+    const list = (await own.app.inject({ url: '/curves?limit=100' })).json();
+    const curveIds = list.items.filter((c: { name: string }) => c.name.startsWith('25M/')).slice(0, 3).map((c: { id: number }) => c.id);
+    const res = await own.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'mpl' } });
+    assert.equal(res.statusCode, 202);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  } finally {
+    await own.app.close();
+  }
+  const reopened = await testApp({ dbPath: own.dbPath });
+  try {
+    const job = (await reopened.app.inject({ url: '/jobs/1' })).json();
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error, 'server stopped');
+    assert.equal((await reopened.app.inject({ url: '/fits' })).json().total, 0);
+  } finally {
+    await reopened.close();
+    rmSync(own.dir, { recursive: true, force: true });
+  }
+});
+
 test('GET /predict with published parameters: about 500 steps plus the last by default, or steps/every', async () => {
   const res = await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}`);
   assert.equal(res.statusCode, 200, res.body);
@@ -178,7 +226,7 @@ test('bad fit and predict requests answer 4xx problem+json naming the field', as
   }
 });
 
-test('a running fit does not block other requests (fits run on a worker thread)', async () => {
+test('a running fit does not block other requests (fits run on worker threads)', async () => {
   const curveIds = ['100M/cosine_24000', '100M/constant_24000', '100M/wsdcon_9'].map((n) => ids[n]!);
   let fitDone = false;
   const fit = ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl' } }).then((res) => {

@@ -208,6 +208,12 @@ export function followJob(jobId: string, onProgress: (fraction: number) => void)
   return new Promise((resolve, reject) => {
     let finished = false;
     let source: EventSource | null = null;
+    // Polled progress is the stored copy (written at most every 200 ms): never show it going back.
+    let shown = 0;
+    const report = (fraction: number) => {
+      shown = Math.max(shown, fraction);
+      onProgress(shown);
+    };
     const end = (ok: boolean, value: unknown) => {
       if (finished) return;
       finished = true;
@@ -219,7 +225,7 @@ export function followJob(jobId: string, onProgress: (fraction: number) => void)
       while (!finished) {
         try {
           const job = await api.getJob(jobId);
-          onProgress(job.progress);
+          report(job.progress);
           if (job.status === 'done') return end(true, job.result);
           if (job.status === 'failed') return end(false, job.error);
         } catch (err) {
@@ -237,7 +243,7 @@ export function followJob(jobId: string, onProgress: (fraction: number) => void)
         return {};
       }
     };
-    source.addEventListener('progress', (e) => onProgress(Number(data(e).progress ?? 0)));
+    source.addEventListener('progress', (e) => report(Number(data(e).progress ?? 0)));
     source.addEventListener('done', (e) => end(true, data(e)));
     source.addEventListener('failed', (e) => end(false, data(e).error ?? 'the job failed'));
     source.onerror = () => {

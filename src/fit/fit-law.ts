@@ -85,10 +85,10 @@ export function boundsOf(law: Law<any>, options: FitOptions): { min: number[]; m
   return { min, max };
 }
 
-/** Global starts then local refinement on prepared curves; never throws for numerical trouble. */
 /** Progress of one fit, as the fraction done (0..1). */
 export type FitProgress = (fraction: number) => void;
 
+/** Global starts then local refinement on prepared curves; never throws for numerical trouble. */
 function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], options: FitOptions, onProgress?: FitProgress): CoreFit {
   const lawOptions = lawOptionsOf(lawId, options);
   const prepared = curveWeightingOf(lawId, options) === 'equal' && preparedIn.length > 1 ? equalCurveWeights(preparedIn) : preparedIn;
@@ -239,7 +239,7 @@ export function fitMain(request: FitRequest, onProgress?: FitProgress): FitRepor
     lawId === 'lra'
       ? `global start: alpha grid, L0/A/C by weighted least squares; best ${FIT_DEFAULTS.keep} refined by ml-levenberg-marquardt (analytic Jacobian) in Huber IRLS rounds; lambda ${options.lambda ?? 0.999}`
       : method === 'adam'
-        ? `method adam: projected Adam in log-params for a fixed budget from the reference initial guess (early stopping; not run to convergence by design)`
+        ? `method adam: projected Adam for a fixed budget from the reference initial guess (early stopping; not run to convergence by design)`
         : `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`,
   );
 

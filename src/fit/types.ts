@@ -41,7 +41,7 @@ export interface FitOptions {
   method?: 'converged' | 'adam';
   /** Adam budget (iterations) of method 'adam' (default 800). */
   adamIterations?: number;
-  /** Adam step size (in log-params) of method 'adam' (default 0.01). */
+  /** Adam step size of method 'adam' (default 0.01), in the space of `adamSpace`. */
   adamLearningRate?: number;
   /** Where method 'adam' steps: 'log' (log of the positive params, default) or 'raw' (the params as they are). */
   adamSpace?: 'log' | 'raw';

@@ -55,21 +55,22 @@ export class JobRunner {
   }
 
   /**
-   * Run `work` as a job of `kind` (started at once, beside any optimization): its progress (0..1) is
-   * stored and published; on success `stored` is the job's result and `event` the `done` event's data.
-   * Returns the job id.
+   * Run `work` as a job of `kind`, beside any optimization. The job is queued until `work` calls
+   * `onStart`, then running; its progress (0..1) is stored and published. `work` gets `isCurrent`
+   * to check before it stores anything (false once the job was failed by `failTracked`). On success
+   * `stored` is the job's result and `event` the `done` event's data. Returns the job id.
    */
   track(
     kind: string,
     request: Record<string, unknown>,
-    work: (onProgress: (fraction: number) => void) => Promise<{ stored: Record<string, unknown>; event: Record<string, unknown> }>,
+    work: (hooks: { onProgress: (fraction: number) => void; onStart: () => void; isCurrent: () => boolean }) => Promise<{ stored: Record<string, unknown>; event: Record<string, unknown> }>,
   ): number {
     const { id } = insertJob(this.db, request, kind);
-    markRunning(this.db, id);
     this.tracked.add(id);
+    const isCurrent = () => this.tracked.has(id);
     let lastWrite = 0;
     const onProgress = (fraction: number) => {
-      if (!this.tracked.has(id)) return;
+      if (!isCurrent()) return;
       const t = performance.now();
       if (t - lastWrite > 200) {
         lastWrite = t;
@@ -77,20 +78,37 @@ export class JobRunner {
       }
       this.emit(id, { type: 'progress', data: { progress: fraction } });
     };
-    work(onProgress).then(
-      ({ stored, event }) => {
-        if (!this.tracked.delete(id)) return; // failed by close() meanwhile
-        markDone(this.db, id, stored, null, null);
-        this.emit(id, { type: 'done', data: event });
-      },
-      (err: unknown) => {
-        if (!this.tracked.delete(id)) return;
-        const message = (err as Error).message || String(err);
-        markFailed(this.db, id, message);
-        this.emit(id, { type: 'failed', data: { error: message } });
-      },
-    );
+    const onStart = () => {
+      if (isCurrent()) markRunning(this.db, id);
+    };
+    work({ onProgress, onStart, isCurrent })
+      .then(
+        ({ stored, event }) => {
+          if (!this.tracked.delete(id)) return; // failed by failTracked() meanwhile
+          markDone(this.db, id, stored, null, null);
+          this.emit(id, { type: 'done', data: event });
+        },
+        (err: unknown) => {
+          if (!this.tracked.delete(id)) return;
+          const message = (err as Error).message || String(err);
+          markFailed(this.db, id, message);
+          this.emit(id, { type: 'failed', data: { error: message } });
+        },
+      )
+      .catch((err: unknown) => {
+        // Recording the outcome failed (e.g. the database went away): never an unhandled rejection.
+        process.emitWarning(`job ${id}: could not record its outcome: ${(err as Error).message ?? err}`);
+      });
     return id;
+  }
+
+  /** Fail every tracked job that has not ended (they are not waited for). */
+  failTracked(reason: string): void {
+    for (const id of this.tracked) {
+      markFailed(this.db, id, reason);
+      this.emit(id, { type: 'failed', data: { error: reason } });
+    }
+    this.tracked.clear();
   }
 
   /** Listen to one job's events; returns the unsubscribe function. */
@@ -140,11 +158,7 @@ export class JobRunner {
   /** Stop: abort the running job (it fails with the reason), fail the queued and tracked ones, wait. */
   async close(reason = 'server stopped'): Promise<void> {
     this.closed = true;
-    for (const id of this.tracked) {
-      markFailed(this.db, id, reason);
-      this.emit(id, { type: 'failed', data: { error: reason } });
-    }
-    this.tracked.clear();
+    this.failTracked(reason);
     for (const { id } of this.queue.splice(0)) {
       markFailed(this.db, id, reason);
       this.emit(id, { type: 'failed', data: { error: reason } });

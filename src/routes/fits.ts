@@ -65,14 +65,21 @@ function requestCurves(db: Db, curveIds: number[]): FitCurve[] {
   });
 }
 
+interface RunHooks {
+  onProgress?: (fraction: number) => void;
+  onStart?: () => void;
+  /** False once the fit's job has ended without it (server stopping): then nothing is stored. */
+  isCurrent?: () => boolean;
+}
+
 /** Fit on the pool and store the fit; the API view of the stored fit. */
-async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: FitCurve[], onProgress?: (fraction: number) => void) {
+async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: FitCurve[], hooks: RunHooks = {}) {
   const { curveIds, law } = body;
   const options = body.options ?? {};
   let report: FitReport;
   let text: string;
   try {
-    ({ report, text } = await fitPool.run({ law, curves, options }, onProgress));
+    ({ report, text } = await fitPool.run({ law, curves, options }, hooks.onProgress, hooks.onStart));
   } catch (error) {
     // fitLaw throws RangeError for curves it cannot use (e.g. no usable points after fromStep).
     if (error instanceof RangeError) throw new HttpProblem(400, error.message, 'curveIds');
@@ -84,6 +91,7 @@ async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: F
     for (const lr of c.lrs) if (lr > maxLr) maxLr = lr;
     maxSteps = Math.max(maxSteps, c.lrs.length);
   }
+  if (hooks.isCurrent && !hooks.isCurrent()) throw new Error('the fit job ended before the fit was stored');
   const stored = insertFit(db, {
     law,
     curveIds,
@@ -115,19 +123,19 @@ export function fitView(fit: StoredFit) {
 
 export default async function fitRoutes(app: FastifyInstance) {
   const { db } = app;
-  // Fits run on a worker thread: a multi-second fit must not stall other requests or job streams.
+  // Fits run on a pool of worker threads: a multi-second fit must not stall other requests or job streams.
   const fitPool = new FitPool();
   const runner = jobRunner(db);
   app.addHook('onClose', async () => {
-    await runner.close('server stopped'); // fails running fit jobs before their workers go
+    runner.failTracked('server stopped'); // fit jobs fail before their workers go (and store nothing)
     await fitPool.close();
   });
 
   app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: { body: fitBody, querystring: fitQuery } }, async (request, reply) => {
     const curves = requestCurves(db, request.body.curveIds);
     if (request.query.async === 1) {
-      const jobId = runner.track('fit', request.body as unknown as Record<string, unknown>, async (onProgress) => {
-        const fit = await runAndStore(db, fitPool, request.body, curves, onProgress);
+      const jobId = runner.track('fit', request.body as unknown as Record<string, unknown>, async (hooks) => {
+        const fit = await runAndStore(db, fitPool, request.body, curves, hooks);
         return { stored: { fitId: fit.id }, event: fit };
       });
       return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });

@@ -2,8 +2,10 @@
  * Runs fits on a small pool of worker threads (src/workers/fit-worker.ts), started lazily. A fit
  * request is split into its main fit and its leave-one-curve-out folds, which are independent and
  * run side by side on the pool's threads (on 2 cores a 3-curve fit with leave-one-out takes about
- * half the time of running them in turn). Tasks start in arrival order. Idle workers are unref'd so
- * they never keep the process alive.
+ * two thirds of the time of running them in turn). Tasks start in arrival order. When one task of a
+ * fit fails, the fit's other tasks are dropped (queued) or stopped (running: that worker is ended
+ * and replaced on demand), so they never hold up later fits. Idle workers are unref'd so they never
+ * keep the process alive.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -13,7 +15,16 @@ import type { FitTask, FitTaskProgress, FitTaskResult } from './fit-worker.js';
 type TaskBody = { kind: 'main' } | { kind: 'fold'; fold: number };
 type Done = Extract<FitTaskResult, { ok: true }>;
 
+/** One fit request on the pool: its tasks share a run id. */
+interface Run {
+  id: number;
+  /** Called once, when the first of its tasks reaches a worker. */
+  onStart?: () => void;
+  started: boolean;
+}
+
 interface Queued {
+  run: Run;
   task: FitTask;
   onProgress?: (fraction: number) => void;
   resolve: (result: Done) => void;
@@ -45,6 +56,7 @@ export class FitPool {
     });
     const entry: PoolWorker = { worker, busy: undefined };
     worker.on('message', (msg: FitTaskResult | FitTaskProgress) => {
+      if (this.closed) return;
       if ('progress' in msg) {
         entry.busy?.onProgress?.(msg.progress);
         return;
@@ -80,45 +92,75 @@ export class FitPool {
       free.busy = job;
       free.worker.ref();
       free.worker.postMessage(job.task);
+      if (!job.run.started) {
+        job.run.started = true;
+        job.run.onStart?.();
+      }
     }
     for (const w of this.workers) if (!w.busy) w.worker.unref();
   }
 
-  private submit(request: FitRequest, body: TaskBody, onProgress?: (fraction: number) => void): Promise<Done> {
+  private submit(run: Run, request: FitRequest, body: TaskBody, onProgress?: (fraction: number) => void): Promise<Done> {
     if (this.closed) return Promise.reject(new Error('the fit pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ task: { id: this.nextId++, request, ...body } as FitTask, onProgress, resolve, reject });
+      this.queue.push({ run, task: { id: this.nextId++, request, ...body } as FitTask, onProgress, resolve, reject });
       this.dispatch();
     });
   }
 
+  /** Drop the queued tasks of `run` and end the workers busy with its running ones. */
+  private cancel(run: Run, reason: Error): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]!.run === run) this.queue.splice(i, 1)[0]!.reject(reason);
+    }
+    for (const w of [...this.workers]) {
+      if (w.busy?.run !== run) continue;
+      const job = w.busy;
+      w.busy = undefined;
+      this.workers.splice(this.workers.indexOf(w), 1);
+      job.reject(reason);
+      void w.worker.terminate();
+    }
+    this.dispatch();
+  }
+
   /**
    * Fit on the pool: the main fit and each leave-one-out fold as separate tasks. Rejects with the
-   * worker's error (RangeError for unusable input). `wallMs` is the elapsed time of the whole.
-   * `onProgress` gets the fraction done over all tasks (each task counts the same).
+   * first task error (RangeError for unusable input), after stopping the fit's other tasks.
+   * `wallMs` is the time from the first task's start to the end (queueing behind other fits left out).
+   * `onStart` is called when the first task starts; `onProgress` gets the fraction done over all
+   * tasks (each counts the same; never decreasing).
    */
-  async run(request: FitRequest, onProgress?: (fraction: number) => void): Promise<{ report: FitReport; text: string }> {
-    const started = performance.now();
+  async run(request: FitRequest, onProgress?: (fraction: number) => void, onStart?: () => void): Promise<{ report: FitReport; text: string }> {
+    let started = performance.now();
+    const run: Run = {
+      id: this.nextId++,
+      started: false,
+      onStart: () => {
+        started = performance.now();
+        onStart?.();
+      },
+    };
     const taskCount = 1 + (wantsLeaveOneOut(request) ? request.curves.length : 0);
     const done = new Float64Array(taskCount);
-    const progressOf = (task: number) =>
-      onProgress &&
-      ((fraction: number) => {
-        done[task] = fraction;
-        onProgress(done.reduce((a, b) => a + b, 0) / taskCount);
-      });
-    const track = (task: number, promise: Promise<Done>) => promise.then((r) => (progressOf(task)?.(1), r));
-    const main = track(0, this.submit(request, { kind: 'main' }, progressOf(0)));
-    const folds = taskCount > 1 ? request.curves.map((_, fold) => track(fold + 1, this.submit(request, { kind: 'fold', fold }, progressOf(fold + 1)))) : [];
-    // Folds fail for the same input errors as the main fit; report the main fit's error.
-    folds.forEach((f) => f.catch(() => undefined));
-    const { report } = (await main) as Extract<Done, { kind: 'main' }>;
-    if (folds.length > 0) {
-      const metrics = (await Promise.all(folds)).map((r) => (r as Extract<Done, { kind: 'fold' }>).metrics as CurveFitMetrics);
-      attachLeaveOneOut(report, metrics);
+    const progressOf = (task: number) => (fraction: number) => {
+      done[task] = Math.max(done[task]!, fraction);
+      onProgress?.(done.reduce((a, b) => a + b, 0) / taskCount);
+    };
+    const task = (index: number, body: TaskBody) => this.submit(run, request, body, progressOf(index)).then((r) => (progressOf(index)(1), r));
+    const tasks = [task(0, { kind: 'main' }), ...Array.from({ length: taskCount - 1 }, (_, fold) => task(fold + 1, { kind: 'fold', fold }))];
+    try {
+      const [main, ...folds] = await Promise.all(tasks);
+      const { report } = main as Extract<Done, { kind: 'main' }>;
+      if (folds.length > 0) attachLeaveOneOut(report, folds.map((f) => (f as Extract<Done, { kind: 'fold' }>).metrics as CurveFitMetrics));
+      report.wallMs = performance.now() - started;
+      return { report, text: formatReport(report) };
+    } catch (error) {
+      // Folds fail for the same input errors as the main fit: stop the rest, report the first error.
+      tasks.forEach((t) => t.catch(() => undefined));
+      this.cancel(run, error as Error);
+      throw error;
     }
-    report.wallMs = performance.now() - started;
-    return { report, text: formatReport(report) };
   }
 
   async close(): Promise<void> {
