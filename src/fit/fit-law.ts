@@ -247,6 +247,9 @@ export function fitMain(request: FitRequest, onProgress?: FitProgress): FitRepor
   notes.push(...core.notes);
   if (!core.converged) notes.push('the fit did not converge: the params are the best point found');
   const stderr = standardErrors(core.model, core.params);
+  if (method === 'adam' && lawId === 'mpl') {
+    notes.push('standard errors: from the Jacobian at the returned params; an early-stopped fit is not at the optimum of the objective, so they describe the local curvature there, not a confidence region of a converged fit');
+  }
   const { min, max } = boundsOf(law, options);
   const params: ParamEstimate[] = law.params.map((spec, j) => ({ name: spec.name, value: core.params[j]!, stderr: stderr[j]!, min: min[j]!, max: max[j]! }));
   const perCurve = curveMetricsList(law, core.params, curves, options, lawId);

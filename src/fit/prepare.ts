@@ -3,8 +3,11 @@
  * is not a positive finite number and points with S(s) = 0 (the law is infinite there); then, for
  * curves denser than `maxPoints`, average log(loss) over runs of consecutive points (equal-count
  * bins; the bin stands at its mean step, rounded, and weighs as many points as it holds). Averaging
- * in log space matches the objective (log residuals), so the binned objective equals the raw one up
- * to the within-bin variance, a constant: the fit stays unbiased for noisy dense logs.
+ * in log space matches the objective (log residuals): for its quadratic part the binned objective
+ * equals the raw one up to the within-bin variance, a constant (while the curve is close to linear
+ * within a bin). Noisy dense logs have residuals beyond the Huber delta, where the raw objective acts
+ * like a median and the binned one like a mean: with symmetric noise both aim at the same curve, so
+ * the fit stays unbiased, and the bins cut its cost.
  */
 import type { FitCurve } from './types.js';
 
