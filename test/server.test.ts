@@ -79,3 +79,44 @@ test('a running server seeds the demo curves, takes uploads and rejects bad inpu
     cleanup();
   }
 });
+
+test('over real HTTP, synchronous fits and schedule searches answer, and a fit whose client leaves stops', async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await startServer({ LRCAST_DB: join(dir, 'lrcast.sqlite') });
+  const post = (path: string, body: unknown, signal?: AbortSignal) =>
+    fetch(`${server.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  try {
+    const list = await (await fetch(`${server.base}/curves?limit=100`)).json();
+    const idOf = (name: string) => list.items.find((c: { name: string }) => c.name === name).id;
+    const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map(idOf);
+
+    // (Node emits the request's 'close' once its body is read: it must not be taken for a client leaving.)
+    const fit = await post('/fit', { curveIds, law: 'lra' });
+    assert.equal(fit.status, 201, await fit.clone().text());
+    const params = (await fit.json()).params.map((p: { value: number }) => p.value);
+    assert.equal(params.length, 4);
+    const search = await post('/optimize-schedule', {
+      law: 'mpl',
+      params: [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257],
+      totalSteps: 24000,
+      peakLr: 3e-4,
+      warmupSteps: 2160,
+      space: 'wsd',
+    });
+    assert.equal(search.status, 200, await search.clone().text());
+    assert.ok((await search.json()).predictedFinalLoss < 3.3);
+
+    // A long fit whose client goes away stops: nothing is stored and the next fit is not held up.
+    const leaving = new AbortController();
+    const abandoned = post('/fit', { curveIds, law: 'mpl', options: { adamIterations: 100000 } }, leaving.signal).catch((e: Error) => e.name);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    leaving.abort();
+    assert.equal(await abandoned, 'AbortError');
+    const next = await post('/fit', { curveIds, law: 'lra', options: { leaveOneOut: false } });
+    assert.equal(next.status, 201);
+    assert.equal((await (await fetch(`${server.base}/fits`)).json()).total, 2);
+  } finally {
+    await server.stop();
+    cleanup();
+  }
+});

@@ -36,8 +36,8 @@ export class JobRunner {
   private readonly queue: { id: number; request: OptimizeRequest & { fit?: number } }[] = [];
   private readonly events = new EventEmitter();
   private running: { id: number; controller: AbortController } | undefined;
-  /** Tracked jobs still running (failed by `close`). */
-  private readonly tracked = new Set<number>();
+  /** Tracked jobs not ended yet, with the controller that stops their work. */
+  private readonly tracked = new Map<number, AbortController>();
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
 
@@ -57,16 +57,18 @@ export class JobRunner {
   /**
    * Run `work` as a job of `kind`, beside any optimization. The job is queued until `work` calls
    * `onStart`, then running; its progress (0..1) is stored and published. `work` gets `isCurrent`
-   * to check before it stores anything (false once the job was failed by `failTracked`). On success
+   * to check before it stores anything (false once the job was failed by `failTracked` or `cancel`)
+   * and `signal`, aborted when the job is cancelled or the runner closes. On success
    * `stored` is the job's result and `event` the `done` event's data. Returns the job id.
    */
   track(
     kind: string,
     request: Record<string, unknown>,
-    work: (hooks: { onProgress: (fraction: number) => void; onStart: () => void; isCurrent: () => boolean }) => Promise<{ stored: Record<string, unknown>; event: Record<string, unknown> }>,
+    work: (hooks: { onProgress: (fraction: number) => void; onStart: () => void; isCurrent: () => boolean; signal: AbortSignal }) => Promise<{ stored: Record<string, unknown>; event: Record<string, unknown> }>,
   ): number {
     const { id } = insertJob(this.db, request, kind);
-    this.tracked.add(id);
+    const controller = new AbortController();
+    this.tracked.set(id, controller);
     const isCurrent = () => this.tracked.has(id);
     let lastWrite = 0;
     const onProgress = (fraction: number) => {
@@ -81,7 +83,7 @@ export class JobRunner {
     const onStart = () => {
       if (isCurrent()) markRunning(this.db, id);
     };
-    work({ onProgress, onStart, isCurrent })
+    work({ onProgress, onStart, isCurrent, signal: controller.signal })
       .then(
         ({ stored, event }) => {
           if (!this.tracked.delete(id)) return; // failed by failTracked() meanwhile
@@ -102,13 +104,40 @@ export class JobRunner {
     return id;
   }
 
-  /** Fail every tracked job that has not ended (they are not waited for). */
+  /** Fail every tracked job that has not ended, and stop their work (not waited for). */
   failTracked(reason: string): void {
-    for (const id of this.tracked) {
-      markFailed(this.db, id, reason);
-      this.emit(id, { type: 'failed', data: { error: reason } });
+    for (const id of [...this.tracked.keys()]) this.failNow(id, reason);
+  }
+
+  /** Mark a job failed with `reason` and publish it; a tracked job's work is stopped. */
+  private failNow(id: number, reason: string): void {
+    const controller = this.tracked.get(id);
+    this.tracked.delete(id);
+    markFailed(this.db, id, reason);
+    this.emit(id, { type: 'failed', data: { error: reason } });
+    controller?.abort(new Error(reason));
+  }
+
+  /**
+   * Cancel a job that has not ended: it fails with `reason` at once (a running optimization stops at
+   * its next iteration, a fit's tasks are stopped). False when the job is not queued or running here.
+   */
+  cancel(id: number, reason = 'cancelled'): boolean {
+    if (this.tracked.has(id)) {
+      this.failNow(id, reason);
+      return true;
     }
-    this.tracked.clear();
+    const queued = this.queue.findIndex((q) => q.id === id);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.failNow(id, reason);
+      return true;
+    }
+    if (this.running?.id === id && !this.running.controller.signal.aborted) {
+      this.running.controller.abort(new Error(reason));
+      return true;
+    }
+    return false;
   }
 
   /** Listen to one job's events; returns the unsubscribe function. */
@@ -146,7 +175,9 @@ export class JobRunner {
         markDone(this.db, id, withoutLrs, result.predictedFinalLoss, stored.scheduleId);
         this.emit(id, { type: 'done', data: stored as unknown as Record<string, unknown> });
       } catch (err) {
-        const message = (err as Error).message || String(err);
+        // Stopped on purpose (cancel, close): the job fails with the reason given.
+        const reason = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : undefined;
+        const message = reason ?? ((err as Error).message || String(err));
         markFailed(this.db, id, message);
         this.emit(id, { type: 'failed', data: { error: message } });
       } finally {
@@ -163,7 +194,7 @@ export class JobRunner {
       markFailed(this.db, id, reason);
       this.emit(id, { type: 'failed', data: { error: reason } });
     }
-    this.running?.controller.abort();
+    this.running?.controller.abort(new Error(reason));
     await this.idle;
   }
 

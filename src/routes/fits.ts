@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
 import type { CurveFitMetrics, FitCurve, FitReport } from '../fit/index.js';
-import { FitPool } from '../workers/fit-pool.js';
+import { FitPool, type FitRunHooks } from '../workers/fit-pool.js';
+import { clientGoneSignal } from './client-gone.js';
 import { getCurveWithSchedule } from '../store/curves.js';
 import { deleteFit, getFit, insertFit, listFits, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
@@ -65,10 +66,8 @@ function requestCurves(db: Db, curveIds: number[]): FitCurve[] {
   });
 }
 
-interface RunHooks {
-  onProgress?: (fraction: number) => void;
-  onStart?: () => void;
-  /** False once the fit's job has ended without it (server stopping): then nothing is stored. */
+interface RunHooks extends FitRunHooks {
+  /** False once the fit's job has ended without it (cancelled, server stopping): then nothing is stored. */
   isCurrent?: () => boolean;
 }
 
@@ -79,7 +78,7 @@ async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: F
   let report: FitReport;
   let text: string;
   try {
-    ({ report, text } = await fitPool.run({ law, curves, options }, hooks.onProgress, hooks.onStart));
+    ({ report, text } = await fitPool.run({ law, curves, options }, hooks));
   } catch (error) {
     // fitLaw throws RangeError for curves it cannot use (e.g. no usable points after fromStep).
     if (error instanceof RangeError) throw new HttpProblem(400, error.message, 'curveIds');
@@ -140,9 +139,15 @@ export default async function fitRoutes(app: FastifyInstance) {
       });
       return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
     }
-    const fit = await runAndStore(db, fitPool, request.body, curves);
-    reply.code(201).header('location', `/fits/${fit.id}`);
-    return fit;
+    // A client that goes away stops its fit.
+    const { signal, release } = clientGoneSignal(reply, 'the client closed the request');
+    try {
+      const fit = await runAndStore(db, fitPool, request.body, curves, { signal });
+      reply.code(201).header('location', `/fits/${fit.id}`);
+      return fit;
+    } finally {
+      release();
+    }
   });
 
   app.get<{ Querystring: { limit: number; offset: number } }>(

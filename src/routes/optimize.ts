@@ -9,6 +9,7 @@ import { getFit } from '../store/fits.js';
 import { optimizeSchedule, normalizeRequest, OptimizeRequestError, type OptimizeRequest } from '../optimize/index.js';
 import { jobRunner, storeResult } from '../optimize/runner.js';
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
+import { clientGoneSignal } from './client-gone.js';
 
 export const optimizeBody = {
   type: 'object',
@@ -78,16 +79,13 @@ export default async function optimizeRoutes(app: FastifyInstance) {
         const jobId = runner.submit(resolved);
         return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
       }
-      const controller = new AbortController();
-      const onClose = () => {
-        if (!reply.sent) controller.abort();
-      };
-      request.raw.on('close', onClose);
+      // A client that goes away stops its search.
+      const { signal, release } = clientGoneSignal(reply, 'the client closed the request');
       try {
-        const result = await optimizeSchedule(resolved, { signal: controller.signal });
+        const result = await optimizeSchedule(resolved, { signal });
         return storeResult(app.db, resolved, result);
       } finally {
-        request.raw.off('close', onClose);
+        release();
       }
     },
   );

@@ -36,6 +36,12 @@ interface PoolWorker {
   busy: Queued | undefined;
 }
 
+export interface FitRunHooks {
+  onProgress?: (fraction: number) => void;
+  onStart?: () => void;
+  signal?: AbortSignal;
+}
+
 /** Default pool size: one worker per core, at most 4. */
 export function defaultFitWorkers(): number {
   return Math.max(1, Math.min(availableParallelism(), 4));
@@ -129,9 +135,12 @@ export class FitPool {
    * first task error (RangeError for unusable input), after stopping the fit's other tasks.
    * `wallMs` is the time from the first task's start to the end (queueing behind other fits left out).
    * `onStart` is called when the first task starts; `onProgress` gets the fraction done over all
-   * tasks (each counts the same; never decreasing).
+   * tasks (each counts the same; never decreasing). Aborting `signal` stops the fit's tasks and
+   * rejects with the abort reason.
    */
-  async run(request: FitRequest, onProgress?: (fraction: number) => void, onStart?: () => void): Promise<{ report: FitReport; text: string }> {
+  async run(request: FitRequest, hooks: FitRunHooks = {}): Promise<{ report: FitReport; text: string }> {
+    const { onProgress, onStart, signal } = hooks;
+    signal?.throwIfAborted();
     let started = performance.now();
     const run: Run = {
       id: this.nextId++,
@@ -149,6 +158,8 @@ export class FitPool {
     };
     const task = (index: number, body: TaskBody) => this.submit(run, request, body, progressOf(index)).then((r) => (progressOf(index)(1), r));
     const tasks = [task(0, { kind: 'main' }), ...Array.from({ length: taskCount - 1 }, (_, fold) => task(fold + 1, { kind: 'fold', fold }))];
+    const onAbort = () => this.cancel(run, signal!.reason instanceof Error ? signal!.reason : new Error('fit cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const [main, ...folds] = await Promise.all(tasks);
       const { report } = main as Extract<Done, { kind: 'main' }>;
@@ -160,6 +171,8 @@ export class FitPool {
       tasks.forEach((t) => t.catch(() => undefined));
       this.cancel(run, error as Error);
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
