@@ -153,6 +153,23 @@ test('an async fit with leave-one-out: progress over all its tasks; the stream o
   assert.deepEqual((await get(`/jobs/${jobId}`)).json().result, { fitId: done.data.id });
 });
 
+test('DELETE /jobs/{id} cancels a running fit: its tasks stop, nothing is stored, the next fit is not held up', async () => {
+  const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
+  const before = (await get('/fits')).json().total;
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'mpl', options: { adamIterations: 100000 } } });
+  const { jobId } = res.json();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const cancelled = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${jobId}` });
+  assert.equal(cancelled.statusCode, 200, cancelled.body);
+  assert.deepEqual([cancelled.json().status, cancelled.json().error], ['failed', 'cancelled']);
+  assert.deepEqual(parseEvents((await get(`/jobs/${jobId}/events`)).body), [{ event: 'failed', data: { error: 'cancelled' } }]);
+  // Were its four tasks still running, this fit would wait minutes for a worker.
+  const next = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'lra', options: { leaveOneOut: false } } });
+  assert.equal(next.statusCode, 201);
+  assert.equal((await get('/fits')).json().total, before + 1);
+  assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/jobs/${jobId}` })).statusCode, 409);
+});
+
 test('stopping the server fails a running async fit, and nothing is stored for it', async () => {
   const own = await testApp({ seed: true });
   try {

@@ -122,6 +122,34 @@ test('POST /optimize-schedule: bad requests answer problem+json naming the field
   }
 });
 
+test('DELETE /jobs/{id} cancels a running and a queued optimization; an ended job answers 409', async () => {
+  const ctx = await testApp();
+  try {
+    const long = { law: 'mpl', params: P25, ...RUN, space: 'free', restarts: 64, budgetMs: 60_000 };
+    const first = (await ctx.app.inject({ method: 'POST', url: '/optimize-schedule?async=1', payload: long })).json().jobId;
+    const second = (await ctx.app.inject({ method: 'POST', url: '/optimize-schedule?async=1', payload: long })).json().jobId;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const queued = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${second}` });
+    assert.equal(queued.statusCode, 200, queued.body);
+    assert.equal(queued.json().status, 'failed');
+    assert.equal(queued.json().error, 'cancelled');
+    const t0 = performance.now();
+    const running = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${first}` });
+    assert.equal(running.statusCode, 200, running.body);
+    assert.deepEqual([running.json().status, running.json().error], ['failed', 'cancelled']);
+    assert.ok(performance.now() - t0 < 10_000, 'the search stopped at its next iteration');
+    const events = parseEvents((await ctx.app.inject({ method: 'GET', url: `/jobs/${first}/events` })).body);
+    assert.deepEqual(events, [{ event: 'failed', data: { error: 'cancelled' } }]);
+    const again = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${first}` });
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().field, 'id');
+    assert.equal((await ctx.app.inject({ method: 'DELETE', url: '/jobs/999' })).statusCode, 404);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: '/schedules/1' })).statusCode, 404, 'nothing stored');
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('async job: 202, server-sent progress then done, job stored with its result', async () => {
   const ctx = await testApp();
   try {

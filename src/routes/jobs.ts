@@ -1,7 +1,8 @@
 /**
  * Jobs (optimizations, and fits started with `POST /fit?async=1`): GET /jobs/:id (kind, status,
- * progress, best loss, result when done) and GET /jobs/:id/events, a server-sent event stream:
- * `progress` events, then `done` (the result) or `failed` ({error}).
+ * progress, best loss, result when done), GET /jobs/:id/events, a server-sent event stream:
+ * `progress` events, then `done` (the result) or `failed` ({error}), and DELETE /jobs/:id, which
+ * cancels a job that has not ended (it fails with the error "cancelled").
  */
 import type { FastifyInstance } from 'fastify';
 import { idParams } from './schemas.js';
@@ -53,6 +54,29 @@ export default async function jobRoutes(app: FastifyInstance) {
   const runner = jobRunner(app.db);
 
   app.get<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(app.db, runner.job(request.params.id)));
+
+  app.delete<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => {
+    const job = runner.job(request.params.id); // 404
+    if (job.status === 'done' || job.status === 'failed') throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
+    // Listen before cancelling: a running optimization ends at its next iteration, a moment later.
+    let unsubscribe = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 10_000);
+      unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {
+        if (event.type !== 'progress') resolve();
+      });
+    });
+    try {
+      if (!runner.cancel(job.id)) throw new HttpProblem(409, `job ${job.id} is not running in this server`, 'id');
+      const now = runner.job(job.id).status;
+      if (now === 'running' || now === 'queued') await ended;
+    } finally {
+      clearTimeout(timer);
+      unsubscribe();
+    }
+    return jobView(app.db, runner.job(job.id));
+  });
 
   app.get<{ Params: { id: number } }>('/jobs/:id/events', { schema: { params: idParams } }, async (request, reply) => {
     const job = runner.job(request.params.id); // 404 before the stream starts
