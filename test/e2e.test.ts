@@ -40,7 +40,7 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       const body = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
       return { status: res.status, body: body as any, type: res.headers.get('content-type') ?? '' };
     };
-    const routes = (...list: [method: 'GET' | 'POST', url: string][]) => {
+    const routes = (...list: [method: 'GET' | 'POST' | 'DELETE', url: string][]) => {
       const missing = list.filter(([method, url]) => !app!.hasRoute({ method, url })).map(([m, u]) => `${m} ${u}`);
       assert.deepEqual(missing, [], `the API lacks ${missing.join(', ')}: the dashboard cannot work without it`);
     };
@@ -107,11 +107,16 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
 
     let fitId = 0;
     await t.test('a fit is created from the UI and its curves, residuals and tables are drawn', async () => {
-      routes(['POST', '/fit'], ['GET', '/fits'], ['GET', '/predict']);
+      routes(['POST', '/fit'], ['GET', '/fits'], ['GET', '/predict'], ['GET', '/jobs/:id/events'], ['DELETE', '/jobs/:id']);
       await page.click('#view-curves button.link:has-text("none")');
       for (const name of ['25M/cosine_24000', '25M/constant_24000']) await page.check(`[data-testid=curve-row][data-name="${name}"] input[type=checkbox]`);
       await page.click('a[data-view=fits]');
       await page.check('[data-testid=law-mpl]');
+      // A fit can be cancelled while it runs: nothing is stored.
+      await page.click('[data-testid=create-fit]');
+      await page.click('[data-testid=cancel-fit]');
+      await page.waitForSelector('[data-testid=fit-status]:has-text("Fit cancelled")');
+      assert.equal((await api('/fits')).body.total, 0);
       await page.click('[data-testid=create-fit]');
       await page.waitForSelector('[data-testid=param-table]', { timeout: 5 * 60_000 });
       await page.waitForSelector('#view-fits .fit-chart:not(.is-empty) canvas');
@@ -224,6 +229,17 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       }
       await page.waitForSelector('#view-optimize .plot-status .loading', { state: 'detached' });
       console.log(`  looked at: ${await shot(page, '7-optimize-done')}`);
+
+      // A long run can be cancelled from its progress bar.
+      await page.fill('[data-testid=budget]', '120');
+      await page.click('[data-testid=run-optimize]');
+      await page.waitForSelector('[data-testid=cancel-optimize]:visible');
+      const jobId = await page.getAttribute('[data-testid=optimize-progress]', 'data-job');
+      await page.click('[data-testid=cancel-optimize]');
+      await page.waitForSelector('[data-testid=optimize-progress-text]:has-text("cancelled")', { timeout: 30_000 });
+      const job = (await api(`/jobs/${jobId}`)).body;
+      assert.deepEqual([job.status, job.error], ['failed', 'cancelled']);
+      assert.ok(await page.isHidden('[data-testid=cancel-optimize]'));
     });
 
     await t.test('the dashboard fits a laptop screen too, without page errors', async () => {

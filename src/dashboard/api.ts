@@ -186,17 +186,15 @@ export const api = {
   },
   getFit: async (id: number) => normalizeFit(await request<Raw>('GET', `/fits/${id}`)),
   createFit: async (curveIds: number[], law: string) => normalizeFit(await request<Raw>('POST', '/fit', { curveIds, law })),
-  /** Fit as a job (POST /fit?async=1), reporting progress (0..1); resolves with the stored fit. */
-  createFitWithProgress: async (curveIds: number[], law: string, onProgress: (fraction: number) => void) => {
-    const { jobId } = await request<{ jobId: number }>('POST', '/fit?async=1', { curveIds, law });
-    return normalizeFit(await followJob(String(jobId), onProgress));
-  },
+  /** Start a fit as a job (POST /fit?async=1); follow it with `followJob`, read it with `normalizeFit`. */
+  startFit: (curveIds: number[], law: string) => request<{ jobId: number }>('POST', '/fit?async=1', { curveIds, law }),
   deleteFit: (id: number) => request<void>('DELETE', `/fits/${id}`),
   predict: (params: { fit: number; schedule?: string; curve?: number; every?: number }, signal?: AbortSignal) =>
     request<Prediction>('GET', `/predict?${q(params)}`, undefined, { signal }),
 
   startOptimize: (body: OptimizeRequest) => request<{ jobId: string }>('POST', '/optimize-schedule?async=1', body),
   getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),
+  cancelJob: (id: string) => request<Job>('DELETE', `/jobs/${encodeURIComponent(id)}`),
   scheduleDownload: (id: number | string, format: 'json' | 'csv' | 'pytorch') => `/schedules/${id}?format=${format}`,
 };
 

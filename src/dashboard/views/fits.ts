@@ -3,7 +3,7 @@
  * one fit show the fitted curve over the observed points, the residuals, the parameters
  * with standard errors, and per-curve and leave-one-out metrics.
  */
-import { api, ApiError, toApiError, type Fit, type MetricSet, type Prediction } from '../api.js';
+import { api, ApiError, followJob, normalizeFit, toApiError, type Fit, type MetricSet, type Prediction } from '../api.js';
 import { Chart, color, type SeriesInput } from '../charts.js';
 import { store, fitLabel } from '../state.js';
 import { h, setContent, emptyState, loadingState, errorState, fmtNum, toast } from '../ui.js';
@@ -111,17 +111,22 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
     createBtn.disabled = true;
     const what = `Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}${ids.length > 1 ? ' (with leave-one-out refits)' : ''}`;
     setContent(createStatus, loadingState(`${what}…`));
+    let jobId = '';
+    const cancelBtn = h('button', { class: 'secondary small', 'data-testid': 'cancel-fit', onclick: () => void api.cancelJob(jobId).catch((err) => toast(toApiError(err).describe(), 'error')) }, 'Cancel');
+    const showProgress = (fraction: number) => setContent(createStatus, loadingState(`${what}… ${Math.round(100 * fraction)}%`), cancelBtn);
     try {
-      const created = await api.createFitWithProgress(ids, law, (fraction) => {
-        setContent(createStatus, loadingState(`${what}… ${Math.round(100 * fraction)}%`));
-      });
+      jobId = String((await api.startFit(ids, law)).jobId);
+      showProgress(0);
+      const created = normalizeFit(await followJob(jobId, showProgress));
       setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.`));
       fit = created;
       await store.loadFits();
       store.setFit(created.id);
       if (store.currentFit === created.id) void renderDetail();
     } catch (err) {
-      setContent(createStatus, errorState(err, 'The fit failed'));
+      const e = toApiError(err);
+      if (e.detail === 'cancelled') setContent(createStatus, h('div', { class: 'state' }, 'Fit cancelled; nothing was stored.'));
+      else setContent(createStatus, errorState(err, 'The fit failed'));
     } finally {
       createBtn.disabled = store.selected.size === 0;
     }

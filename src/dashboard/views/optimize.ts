@@ -6,7 +6,7 @@
 import { api, everyFor, toApiError, ApiError, type Baseline, type Job, type OptimizeRequest, type OptimizeResult } from '../api.js';
 import { Chart, valueAt, type SeriesInput } from '../charts.js';
 import { store } from '../state.js';
-import { h, setContent, emptyState, loadingState, errorState, fmtLoss, fmtPct, fmtNum, field, markField } from '../ui.js';
+import { h, setContent, emptyState, loadingState, errorState, fmtLoss, fmtPct, fmtNum, field, markField, toast } from '../ui.js';
 import { fitPicker, numberInput } from '../widgets.js';
 
 const COLORS: Record<string, string> = { optimized: '#2563eb', cosine: '#dc2626', wsd: '#059669', linear: '#d97706', constant: '#64748b' };
@@ -51,7 +51,9 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
 
   const bar = h('progress', { max: 1, value: 0, 'data-testid': 'optimize-progress', dataset: { events: '0', max: '0' } });
   const barText = h('span', { class: 'progress-text', 'data-testid': 'optimize-progress-text' }, 'idle');
-  const progressBox = h('div', { class: 'progress-box', hidden: true }, bar, barText);
+  let currentJob = '';
+  const cancelBtn = h('button', { class: 'secondary small', 'data-testid': 'cancel-optimize', onclick: () => void api.cancelJob(currentJob).catch((err) => toast(toApiError(err).describe(), 'error')) }, 'Cancel');
+  const progressBox = h('div', { class: 'progress-box', hidden: true }, bar, barText, cancelBtn);
   const runStatus = h('div', {});
 
   const cards = h('div', { class: 'cards', 'data-testid': 'optimize-result' });
@@ -136,6 +138,8 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
       return;
     }
     bar.dataset.job = String(jobId);
+    currentJob = String(jobId);
+    cancelBtn.hidden = false;
     setContent(cards, loadingState(`Optimizing job ${jobId}: progress on the left; results appear here when it is done.`));
     let finished = false;
     const finish = (job: Partial<Job> & { result?: OptimizeResult }, ok: boolean) => {
@@ -143,11 +147,16 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
       finished = true;
       stopListening();
       runBtn.disabled = false;
+      cancelBtn.hidden = true;
       if (ok && job.result) {
         bar.value = 1;
         bar.dataset.state = 'done';
         barText.textContent = `done · predicted final loss ${fmtLoss(job.result.predictedFinalLoss)}`;
         void showResult(job.result, req);
+      } else if (toApiError(job.error ?? '').detail === 'cancelled') {
+        bar.dataset.state = 'failed';
+        barText.textContent = 'cancelled';
+        setContent(cards, emptyState('Cancelled: nothing was stored.', 'Press “Optimize schedule” to run again.'));
       } else {
         bar.dataset.state = 'failed';
         barText.textContent = 'failed';
