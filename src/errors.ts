@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  499: 'Client Closed Request',
   500: 'Internal Server Error',
 };
 

@@ -134,9 +134,12 @@ test('DELETE /jobs/{id} cancels a running and a queued optimization; an ended jo
     assert.equal(queued.json().status, 'failed');
     assert.equal(queued.json().error, 'cancelled');
     const t0 = performance.now();
-    const running = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${first}` });
-    assert.equal(running.statusCode, 200, running.body);
-    assert.deepEqual([running.json().status, running.json().error], ['failed', 'cancelled']);
+    // Two cancels at once (a double click): both see the job end cancelled.
+    const [running, twice] = await Promise.all([1, 2].map(() => ctx.app.inject({ method: 'DELETE', url: `/jobs/${first}` })));
+    assert.equal(running!.statusCode, 200, running!.body);
+    assert.deepEqual([running!.json().status, running!.json().error], ['failed', 'cancelled']);
+    assert.equal(twice!.statusCode, 200, twice!.body);
+    assert.equal(twice!.json().error, 'cancelled');
     assert.ok(performance.now() - t0 < 10_000, 'the search stopped at its next iteration');
     const events = parseEvents((await ctx.app.inject({ method: 'GET', url: `/jobs/${first}/events` })).body);
     assert.deepEqual(events, [{ event: 'failed', data: { error: 'cancelled' } }]);
@@ -147,6 +150,13 @@ test('DELETE /jobs/{id} cancels a running and a queued optimization; an ended jo
     assert.equal((await ctx.app.inject({ method: 'GET', url: '/schedules/1' })).statusCode, 404, 'nothing stored');
   } finally {
     await ctx.close();
+  }
+  const guarded = await testApp({ token: 'tok' });
+  try {
+    const denied = await guarded.app.inject({ method: 'DELETE', url: '/jobs/1' });
+    assert.equal(denied.statusCode, 401, 'cancelling needs the token');
+  } finally {
+    await guarded.close();
   }
 });
 

@@ -112,9 +112,16 @@ test('over real HTTP, synchronous fits and schedule searches answer, and a fit w
     await new Promise((resolve) => setTimeout(resolve, 1000));
     leaving.abort();
     assert.equal(await abandoned, 'AbortError');
+    const searchLeaving = new AbortController();
+    const abandonedSearch = post('/optimize-schedule', { law: 'mpl', params: [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257], totalSteps: 24000, peakLr: 3e-4, warmupSteps: 2160, budgetMs: 120_000, restarts: 64 }, searchLeaving.signal).catch((e: Error) => e.name);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    searchLeaving.abort();
+    assert.equal(await abandonedSearch, 'AbortError');
     const next = await post('/fit', { curveIds, law: 'lra', options: { leaveOneOut: false } });
     assert.equal(next.status, 201);
     assert.equal((await (await fetch(`${server.base}/fits`)).json()).total, 2);
+    // Neither abandoned request is logged as a server error.
+    assert.doesNotMatch(server.log(), /"level":50/);
   } finally {
     await server.stop();
     cleanup();

@@ -133,8 +133,9 @@ export class JobRunner {
       this.failNow(id, reason);
       return true;
     }
-    if (this.running?.id === id && !this.running.controller.signal.aborted) {
-      this.running.controller.abort(new Error(reason));
+    if (this.running?.id === id) {
+      // A second cancel of a search that is stopping is the same request.
+      if (!this.running.controller.signal.aborted) this.running.controller.abort(new Error(reason));
       return true;
     }
     return false;

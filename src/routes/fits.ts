@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
 import type { CurveFitMetrics, FitCurve, FitReport } from '../fit/index.js';
 import { FitPool, type FitRunHooks } from '../workers/fit-pool.js';
-import { clientGoneSignal } from './client-gone.js';
+import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import { getCurveWithSchedule } from '../store/curves.js';
 import { deleteFit, getFit, insertFit, listFits, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
@@ -140,11 +140,13 @@ export default async function fitRoutes(app: FastifyInstance) {
       return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
     }
     // A client that goes away stops its fit.
-    const { signal, release } = clientGoneSignal(reply, 'the client closed the request');
+    const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
     try {
       const fit = await runAndStore(db, fitPool, request.body, curves, { signal });
       reply.code(201).header('location', `/fits/${fit.id}`);
       return fit;
+    } catch (error) {
+      throw clientGoneError(signal, error);
     } finally {
       release();
     }

@@ -55,7 +55,7 @@ export default async function jobRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(app.db, runner.job(request.params.id)));
 
-  app.delete<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => {
+  app.delete<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request, reply) => {
     const job = runner.job(request.params.id); // 404
     if (job.status === 'done' || job.status === 'failed') throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
     // Listen before cancelling: a running optimization ends at its next iteration, a moment later.
@@ -75,7 +75,10 @@ export default async function jobRoutes(app: FastifyInstance) {
       clearTimeout(timer);
       unsubscribe();
     }
-    return jobView(app.db, runner.job(job.id));
+    const after = runner.job(job.id);
+    // Still stopping after the wait (a step the search does not interrupt): 202, it will fail soon.
+    if (after.status === 'running' || after.status === 'queued') reply.code(202);
+    return jobView(app.db, after);
   });
 
   app.get<{ Params: { id: number } }>('/jobs/:id/events', { schema: { params: idParams } }, async (request, reply) => {

@@ -9,7 +9,7 @@ import { getFit } from '../store/fits.js';
 import { optimizeSchedule, normalizeRequest, OptimizeRequestError, type OptimizeRequest } from '../optimize/index.js';
 import { jobRunner, storeResult } from '../optimize/runner.js';
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
-import { clientGoneSignal } from './client-gone.js';
+import { clientGoneError, clientGoneSignal } from './client-gone.js';
 
 export const optimizeBody = {
   type: 'object',
@@ -80,10 +80,12 @@ export default async function optimizeRoutes(app: FastifyInstance) {
         return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
       }
       // A client that goes away stops its search.
-      const { signal, release } = clientGoneSignal(reply, 'the client closed the request');
+      const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
       try {
         const result = await optimizeSchedule(resolved, { signal });
         return storeResult(app.db, resolved, result);
+      } catch (error) {
+        throw clientGoneError(signal, error);
       } finally {
         release();
       }

@@ -52,7 +52,7 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
   const bar = h('progress', { max: 1, value: 0, 'data-testid': 'optimize-progress', dataset: { events: '0', max: '0' } });
   const barText = h('span', { class: 'progress-text', 'data-testid': 'optimize-progress-text' }, 'idle');
   let currentJob = '';
-  const cancelBtn = h('button', { class: 'secondary small', 'data-testid': 'cancel-optimize', onclick: () => void api.cancelJob(currentJob).catch((err) => toast(toApiError(err).describe(), 'error')) }, 'Cancel');
+  const cancelBtn = h('button', { class: 'secondary small', hidden: true, 'data-testid': 'cancel-optimize', onclick: () => void api.cancelJob(currentJob).catch((err) => toast(toApiError(err).describe(), 'error')) }, 'Cancel');
   const progressBox = h('div', { class: 'progress-box', hidden: true }, bar, barText, cancelBtn);
   const runStatus = h('div', {});
 
