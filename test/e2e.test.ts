@@ -114,7 +114,9 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       await page.check('[data-testid=law-mpl]');
       // A fit can be cancelled while it runs: nothing is stored.
       await page.click('[data-testid=create-fit]');
-      await page.click('[data-testid=cancel-fit]');
+      await page.waitForSelector('[data-testid=cancel-fit]');
+      // A DOM click: the status line (and the button in it) is redrawn on every progress update.
+      await page.$eval('[data-testid=cancel-fit]', (button) => (button as HTMLButtonElement).click());
       await page.waitForSelector('[data-testid=fit-status]:has-text("Fit cancelled")');
       assert.equal((await api('/fits')).body.total, 0);
       await page.click('[data-testid=create-fit]');
@@ -230,12 +232,14 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       await page.waitForSelector('#view-optimize .plot-status .loading', { state: 'detached' });
       console.log(`  looked at: ${await shot(page, '7-optimize-done')}`);
 
-      // A long run can be cancelled from its progress bar.
+      // A long run (10x the steps, 2 min budget) can be cancelled from its progress bar. The button is
+      // pressed as soon as it shows (a DOM click: no wait for layout to settle while progress updates).
+      await page.fill('#view-optimize input[name=totalSteps]', '240000');
       await page.fill('[data-testid=budget]', '120');
       await page.click('[data-testid=run-optimize]');
       await page.waitForSelector('[data-testid=cancel-optimize]:visible');
       const jobId = await page.getAttribute('[data-testid=optimize-progress]', 'data-job');
-      await page.click('[data-testid=cancel-optimize]');
+      await page.$eval('[data-testid=cancel-optimize]', (button) => (button as HTMLButtonElement).click());
       await page.waitForSelector('[data-testid=optimize-progress-text]:has-text("cancelled")', { timeout: 30_000 });
       const job = (await api(`/jobs/${jobId}`)).body;
       assert.deepEqual([job.status, job.error], ['failed', 'cancelled']);
