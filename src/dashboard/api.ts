@@ -198,19 +198,27 @@ export const api = {
   scheduleDownload: (id: number | string, format: 'json' | 'csv' | 'pytorch') => `/schedules/${id}?format=${format}`,
 };
 
+/** A job's progress: the fraction done, and for an optimization the best loss and iteration so far. */
+export interface JobProgress {
+  progress: number;
+  bestLoss?: number | null;
+  iteration?: number;
+}
+
 /**
- * Follow a job to its end: progress from its event stream (polling GET /jobs/{id} where streams are
- * unavailable or drop); resolves with the result, rejects with the job's error.
+ * Follow a job to its end: progress from its event stream (`via` 'stream'), or by polling GET
+ * /jobs/{id} where streams are unavailable or drop ('poll'); resolves with the result (the `done`
+ * event's data or the job's `result`), rejects with the job's error as an ApiError.
  */
-export function followJob(jobId: string, onProgress: (fraction: number) => void): Promise<Raw> {
+export function followJob(jobId: string, onProgress: (p: JobProgress, via: 'stream' | 'poll') => void): Promise<Raw> {
   return new Promise((resolve, reject) => {
     let finished = false;
     let source: EventSource | null = null;
     // Polled progress is the stored copy (written at most every 200 ms): never show it going back.
     let shown = 0;
-    const report = (fraction: number) => {
-      shown = Math.max(shown, fraction);
-      onProgress(shown);
+    const report = (p: Partial<JobProgress>, via: 'stream' | 'poll') => {
+      shown = Math.max(shown, Number(p.progress ?? 0));
+      onProgress({ ...p, progress: shown }, via);
     };
     const end = (ok: boolean, value: unknown) => {
       if (finished) return;
@@ -223,7 +231,7 @@ export function followJob(jobId: string, onProgress: (fraction: number) => void)
       while (!finished) {
         try {
           const job = await api.getJob(jobId);
-          report(job.progress);
+          report({ progress: job.progress, bestLoss: job.bestLoss }, 'poll');
           if (job.status === 'done') return end(true, job.result);
           if (job.status === 'failed') return end(false, job.error);
         } catch (err) {
@@ -241,7 +249,7 @@ export function followJob(jobId: string, onProgress: (fraction: number) => void)
         return {};
       }
     };
-    source.addEventListener('progress', (e) => report(Number(data(e).progress ?? 0)));
+    source.addEventListener('progress', (e) => report(data(e), 'stream'));
     source.addEventListener('done', (e) => end(true, data(e)));
     source.addEventListener('failed', (e) => end(false, data(e).error ?? 'the job failed'));
     source.onerror = () => {

@@ -117,7 +117,7 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
     try {
       jobId = String((await api.startFit(ids, law)).jobId);
       showProgress(0);
-      const created = normalizeFit(await followJob(jobId, showProgress));
+      const created = normalizeFit(await followJob(jobId, (p) => showProgress(p.progress)));
       setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.`));
       fit = created;
       await store.loadFits();

@@ -3,7 +3,7 @@
  * progress bar, then show the optimized schedule against the baselines, the predicted
  * curves, the improvement, and download links (JSON, CSV, PyTorch).
  */
-import { api, everyFor, toApiError, ApiError, type Baseline, type Job, type OptimizeRequest, type OptimizeResult } from '../api.js';
+import { api, everyFor, followJob, toApiError, ApiError, type Baseline, type Job, type OptimizeRequest, type OptimizeResult } from '../api.js';
 import { Chart, valueAt, type SeriesInput } from '../charts.js';
 import { store } from '../state.js';
 import { h, setContent, emptyState, loadingState, errorState, fmtLoss, fmtPct, fmtNum, field, markField, toast } from '../ui.js';
@@ -75,9 +75,6 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
   );
   setContent(cards, emptyState('No optimized schedule yet.', 'Choose a fit and run length, then press “Optimize schedule”.'));
 
-  let source: EventSource | null = null;
-  let pollTimer: ReturnType<typeof setInterval> | undefined;
-
   function readRequest(): OptimizeRequest {
     const n = (el: HTMLInputElement) => (el.value.trim() === '' ? undefined : Number(el.value));
     const req: OptimizeRequest = {
@@ -105,18 +102,11 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
     barText.textContent = `${Math.round(Number(bar.value) * 100)}%${p.bestLoss !== undefined && p.bestLoss !== null ? ` · best final loss ${fmtLoss(p.bestLoss)}` : ''}${p.iteration !== undefined ? ` · iteration ${p.iteration}` : ''}`;
   }
 
-  function stopListening() {
-    source?.close();
-    source = null;
-    clearInterval(pollTimer);
-  }
-
   async function run() {
     if (store.currentFit === null) {
       setContent(runStatus, errorState(new ApiError(0, 'no fit chosen: create a fit in the Fits tab first', 'fit'), 'Cannot optimize yet'));
       return;
     }
-    stopListening();
     markField(form, null);
     runBtn.disabled = true;
     progressBox.hidden = false;
@@ -141,11 +131,7 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
     currentJob = String(jobId);
     cancelBtn.hidden = false;
     setContent(cards, loadingState(`Optimizing job ${jobId}: progress on the left; results appear here when it is done.`));
-    let finished = false;
     const finish = (job: Partial<Job> & { result?: OptimizeResult }, ok: boolean) => {
-      if (finished) return;
-      finished = true;
-      stopListening();
       runBtn.disabled = false;
       cancelBtn.hidden = true;
       if (ok && job.result) {
@@ -164,56 +150,15 @@ export function optimizeView(): { el: HTMLElement; show: () => void } {
         setContent(runStatus, errorState(toApiError(job.error ?? 'the job failed without a message'), 'The optimizer failed'));
       }
     };
-    const poll = () => {
-      clearInterval(pollTimer);
-      pollTimer = setInterval(async () => {
-        try {
-          const job = await api.getJob(jobId);
-          setProgress(job);
-          if (job.status === 'done') finish(job, true);
-          if (job.status === 'failed') finish(job, false);
-        } catch (err) {
-          finish({ error: err }, false);
-        }
-      }, 400);
-    };
-    const resultFrom = async (data: unknown) => {
-      const d = data as { result?: OptimizeResult } & Partial<OptimizeResult>;
-      const result = d?.result ?? (d && 'schedule' in d && 'predictedFinalLoss' in d ? (d as OptimizeResult) : null);
-      if (result) return finish({ result }, true);
-      try {
-        const job = await api.getJob(jobId);
-        finish(job, job.status === 'done');
-      } catch (err) {
-        finish({ error: err }, false);
-      }
-    };
-    if (typeof EventSource === 'undefined') return poll();
-    source = new EventSource(`/jobs/${encodeURIComponent(jobId)}/events`);
-    const parse = (e: MessageEvent) => {
-      try {
-        return JSON.parse(e.data);
-      } catch {
-        return {};
-      }
-    };
-    source.addEventListener('progress', (e) => {
-      bar.dataset.events = String(Number(bar.dataset.events) + 1);
-      setProgress(parse(e as MessageEvent));
-    });
-    source.addEventListener('done', (e) => void resultFrom(parse(e as MessageEvent)));
-    source.addEventListener('failed', (e) => {
-      const d = parse(e as MessageEvent);
-      finish({ error: d.error ?? d }, false);
-    });
-    source.onerror = () => {
-      // Stream closed or unavailable: ask the job directly until it ends.
-      if (!finished) {
-        source?.close();
-        source = null;
-        poll();
-      }
-    };
+    try {
+      const result = await followJob(jobId, (p, via) => {
+        if (via === 'stream') bar.dataset.events = String(Number(bar.dataset.events) + 1);
+        setProgress(p);
+      });
+      finish({ result: result as unknown as OptimizeResult }, true);
+    } catch (err) {
+      finish({ error: err }, false);
+    }
   }
 
   async function showResult(r: OptimizeResult, req: OptimizeRequest) {
