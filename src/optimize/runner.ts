@@ -91,10 +91,7 @@ export class JobRunner {
           this.emit(id, { type: 'done', data: event });
         },
         (err: unknown) => {
-          if (!this.tracked.delete(id)) return;
-          const message = (err as Error).message || String(err);
-          markFailed(this.db, id, message);
-          this.emit(id, { type: 'failed', data: { error: message } });
+          if (this.tracked.has(id)) this.failNow(id, (err as Error).message || String(err));
         },
       )
       .catch((err: unknown) => {
@@ -109,7 +106,7 @@ export class JobRunner {
     for (const id of [...this.tracked.keys()]) this.failNow(id, reason);
   }
 
-  /** Mark a job failed with `reason` and publish it; a tracked job's work is stopped. */
+  /** Mark a job failed with `reason` and publish it; a tracked job is untracked and its work stopped. */
   private failNow(id: number, reason: string): void {
     const controller = this.tracked.get(id);
     this.tracked.delete(id);
@@ -178,9 +175,7 @@ export class JobRunner {
       } catch (err) {
         // Stopped on purpose (cancel, close): the job fails with the reason given.
         const reason = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : undefined;
-        const message = reason ?? ((err as Error).message || String(err));
-        markFailed(this.db, id, message);
-        this.emit(id, { type: 'failed', data: { error: message } });
+        this.failNow(id, reason ?? ((err as Error).message || String(err)));
       } finally {
         this.running = undefined;
       }
@@ -191,10 +186,7 @@ export class JobRunner {
   async close(reason = 'server stopped'): Promise<void> {
     this.closed = true;
     this.failTracked(reason);
-    for (const { id } of this.queue.splice(0)) {
-      markFailed(this.db, id, reason);
-      this.emit(id, { type: 'failed', data: { error: reason } });
-    }
+    for (const { id } of this.queue.splice(0)) this.failNow(id, reason);
     this.running?.controller.abort(new Error(reason));
     await this.idle;
   }

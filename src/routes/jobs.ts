@@ -35,6 +35,11 @@ export function fullResult(db: Db, job: StoredJob): Record<string, unknown> | un
   return { ...job.result, lrs: Array.from(expandSchedule(schedule)), scheduleId: job.scheduleId };
 }
 
+/** The data of a `progress` event for a job's stored state: `{progress}` for a fit, plus best loss and iteration for an optimization. */
+function progressEvent(job: StoredJob, progress: number, iteration: number) {
+  return job.kind === 'fit' ? { progress } : { progress, bestLoss: job.bestLoss, iteration };
+}
+
 export function jobView(db: Db, job: StoredJob) {
   const result = fullResult(db, job);
   return {
@@ -111,14 +116,14 @@ export default async function jobRoutes(app: FastifyInstance) {
     });
     const now = runner.job(job.id);
     if (now.status === 'done') {
-      send('progress', now.kind === 'fit' ? { progress: 1 } : { progress: 1, bestLoss: now.bestLoss, iteration: (now.result?.iterations as number) ?? 0 });
+      send('progress', progressEvent(now, 1, (now.result?.iterations as number) ?? 0));
       send('done', fullResult(app.db, now));
       finish();
     } else if (now.status === 'failed') {
       send('failed', { error: now.error });
       finish();
     } else {
-      send('progress', now.kind === 'fit' ? { progress: now.progress } : { progress: now.progress, bestLoss: now.bestLoss, iteration: 0 });
+      send('progress', progressEvent(now, now.progress, 0));
     }
   });
 }
