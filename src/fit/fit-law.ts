@@ -196,10 +196,15 @@ interface PreparedRequest {
   curves: FitCurve[];
   options: FitOptions;
   prepared: PreparedCurve[];
+  /** Usable points over all curves. */
+  used: number;
+  /** Notes on the preprocessing (for the report). */
+  notes: string[];
 }
 
 /** Validate and preprocess the request's curves (throws RangeError for curves it cannot use). */
-function prepareRequest(request: FitRequest, notes: string[] = []): PreparedRequest {
+function prepareRequest(request: FitRequest): PreparedRequest {
+  const notes: string[] = [];
   const { law: lawId, curves } = request;
   const options: FitOptions = request.options ?? {};
   const law = getLaw(lawId);
@@ -214,7 +219,7 @@ function prepareRequest(request: FitRequest, notes: string[] = []): PreparedRequ
   }
   const used = prepared.reduce((n, c) => n + c.steps.length, 0);
   if (used < law.params.length) throw new RangeError(`${used} usable points cannot determine ${law.params.length} params`);
-  return { lawId, law, curves, options, prepared };
+  return { lawId, law, curves, options, prepared, used, notes };
 }
 
 /** Whether a request gets leave-one-curve-out metrics (2+ curves, not switched off). */
@@ -228,9 +233,12 @@ export function wantsLeaveOneOut(request: FitRequest): boolean {
  */
 export function fitMain(request: FitRequest, onProgress?: FitProgress): FitReport {
   const started = performance.now();
-  const notes: string[] = [];
-  const { lawId, law, curves, options, prepared } = prepareRequest(request, notes);
-  const used = prepared.reduce((n, c) => n + c.steps.length, 0);
+  return mainFit(prepareRequest(request), started, onProgress);
+}
+
+function mainFit(request: PreparedRequest, started: number, onProgress?: FitProgress): FitReport {
+  const { lawId, law, curves, options, prepared, used } = request;
+  const notes = [...request.notes];
   const given = prepared.reduce((n, c) => n + c.given, 0);
   const method = methodOf(lawId, options);
   const weighting = curveWeightingOf(lawId, options) === 'equal' && curves.length > 1 ? `averaged per curve, then summed over ${curves.length} curves` : `summed over ${used} points of ${curves.length} curve(s)`;
@@ -269,7 +277,10 @@ export function fitMain(request: FitRequest, onProgress?: FitProgress): FitRepor
 
 /** Fold `j` of leave-one-curve-out: the same procedure from scratch on the other curves, metrics on curve j. */
 export function leaveOneOutFold(request: FitRequest, j: number, onProgress?: FitProgress): CurveFitMetrics {
-  const { lawId, law, curves, options, prepared } = prepareRequest(request);
+  return foldFit(prepareRequest(request), j, onProgress);
+}
+
+function foldFit({ lawId, law, curves, options, prepared }: PreparedRequest, j: number, onProgress?: FitProgress): CurveFitMetrics {
   if (!Number.isInteger(j) || j < 0 || j >= curves.length) throw new RangeError(`no fold ${j} among ${curves.length} curves`);
   const fit = fitPrepared(lawId, law, prepared.filter((_, k) => k !== j), options, onProgress);
   return curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!;
@@ -285,8 +296,10 @@ export function attachLeaveOneOut(report: FitReport, folds: CurveFitMetrics[]): 
 /** Fit `law` to `curves` (shared params), with leave-one-curve-out folds one after another. See the file comment. */
 export function fitLaw(request: FitRequest): FitReport {
   const started = performance.now();
-  const report = fitMain(request);
-  if (wantsLeaveOneOut(request)) attachLeaveOneOut(report, request.curves.map((_, j) => leaveOneOutFold(request, j)));
+  // The curves are prepared once for the main fit and every fold.
+  const prepared = prepareRequest(request);
+  const report = mainFit(prepared, started);
+  if (wantsLeaveOneOut(request)) attachLeaveOneOut(report, request.curves.map((_, j) => foldFit(prepared, j)));
   report.wallMs = performance.now() - started;
   return report;
 }
