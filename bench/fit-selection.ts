@@ -24,7 +24,8 @@ import { mplLaw } from '../src/laws/mpl.js';
 
 const SIZES = ['25M', '100M'] as const;
 const BUDGETS = [100, 200, 400, 800, 1600, 3200];
-const ADAM_CONFIGS: { label: string; learningRate: number; curveWeighting: 'points' | 'equal'; space?: 'log' | 'raw' }[] = [
+const FAST_BUDGETS = [50, 100, 150, 200, 300, 400];
+const ADAM_CONFIGS: { label: string; learningRate: number; curveWeighting: 'points' | 'equal'; space?: 'log' | 'raw'; budgets?: number[] }[] = [
   { label: 'adam lr=0.003', learningRate: 0.003, curveWeighting: 'points' },
   { label: 'adam lr=0.01', learningRate: 0.01, curveWeighting: 'points' },
   { label: 'adam lr=0.01 equal-w', learningRate: 0.01, curveWeighting: 'equal' },
@@ -33,6 +34,11 @@ const ADAM_CONFIGS: { label: string; learningRate: number; curveWeighting: 'poin
   { label: 'raw adam lr=0.003', learningRate: 0.003, curveWeighting: 'points', space: 'raw' },
   { label: 'raw adam lr=0.01', learningRate: 0.01, curveWeighting: 'points', space: 'raw' },
   { label: 'raw adam lr=0.01 equal-w', learningRate: 0.01, curveWeighting: 'equal', space: 'raw' },
+  // Added later (session 4), before any test figure of theirs was computed: larger steps and fewer
+  // iterations, to see whether a fit short enough for the 1 s target (about 300 steps) transfers as well.
+  { label: 'adam lr=0.02 equal-w', learningRate: 0.02, curveWeighting: 'equal', budgets: FAST_BUDGETS },
+  { label: 'adam lr=0.04 equal-w', learningRate: 0.04, curveWeighting: 'equal', budgets: FAST_BUDGETS },
+  { label: 'adam lr=0.08 equal-w', learningRate: 0.08, curveWeighting: 'equal', budgets: FAST_BUDGETS },
 ];
 const LM_CONFIGS: { label: string; options: FitOptions }[] = [
   { label: 'converged (previous default)', options: {} },
@@ -96,11 +102,12 @@ for (const cfg of LM_CONFIGS) {
 
 // Adam variants: one run per split, the params read at every budget (a run of budget b is the prefix of a longer run).
 for (const cfg of ADAM_CONFIGS) {
+  const budgets = cfg.budgets ?? BUDGETS;
   const byBudget = new Map<number, Row>(
-    BUDGETS.map((b) => [b, { label: `${cfg.label} it=${b}`, loo: {}, time: [], options: { method: 'adam', adamIterations: b, adamLearningRate: cfg.learningRate, curveWeighting: cfg.curveWeighting, ...(cfg.space ? { adamSpace: cfg.space } : {}) } }]),
+    budgets.map((b) => [b, { label: `${cfg.label} it=${b}`, loo: {}, time: [], options: { method: 'adam', adamIterations: b, adamLearningRate: cfg.learningRate, curveWeighting: cfg.curveWeighting, ...(cfg.space ? { adamSpace: cfg.space } : {}) } }]),
   );
   for (const size of SIZES) {
-    for (const b of BUDGETS) byBudget.get(b)!.loo[size] = [];
+    for (const b of budgets) byBudget.get(b)!.loo[size] = [];
     splitsBySize[size]!.forEach((split, k) => {
       let prepared = split.fit.map((c) => prepareCurve(c));
       if (cfg.curveWeighting === 'equal') prepared = equalCurveWeights(prepared);
@@ -109,10 +116,10 @@ for (const cfg of ADAM_CONFIGS) {
       adamHuber(model, referenceStart(mplLaw, prepared), {
         min,
         max,
-        iterations: BUDGETS.at(-1)!,
+        iterations: budgets.at(-1)!,
         learningRate: cfg.learningRate,
         space: cfg.space,
-        checkpoints: BUDGETS,
+        checkpoints: budgets,
         onCheckpoint: (it, params) => {
           const row = byBudget.get(it)!;
           const m = heldMetrics(params, split);
