@@ -62,9 +62,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (loaded > 0) app.log.info(`loaded ${loaded} demo curves from fixtures/`);
   }
 
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
-    done(null, body),
-  );
+  // Bodies are JSON or CSV: fastify's own text/plain parser goes, so text/plain is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   await app.register(problemPlugin);
   await app.register(sensible);

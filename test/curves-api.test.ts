@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, fixtures, fixtureCsv } from './helpers.js';
 import { parseCurveCsv } from '../src/curves/csv.js';
+import { MAX_TOTAL_STEPS } from '../src/schedule/spec.js';
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
 before(async () => {
@@ -163,6 +164,123 @@ test('bad CSV uploads, bad content types and over-large bodies are rejected and 
   const broken = await post('{"name": ', 'application/json', '/curves');
   assert.equal(broken.statusCode, 400);
   assert.equal(await curveCount(), before);
+});
+
+test('text/plain is answered 415 like any type other than JSON and CSV, and stores nothing', async () => {
+  const before = await curveCount();
+  const bodies = ['step,lr,loss\n1,1e-4,5\n', JSON.stringify(good)];
+  for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/octet-stream']) {
+    for (const payload of bodies) {
+      const res = await ctx.app.inject({ method: 'POST', url: '/curves?name=x', headers: { 'content-type': type }, payload });
+      assert.equal(res.statusCode, 415, `${type}: ${res.body}`);
+      assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+      assert.equal(res.json().field, 'content-type');
+      assert.match(res.json().detail, /send application\/json or text\/csv/);
+    }
+  }
+  assert.equal(await curveCount(), before);
+});
+
+test(`a step at or beyond ${MAX_TOTAL_STEPS} is rejected when the schedule is rebuilt from logged lrs, and stores nothing`, async () => {
+  const before = await curveCount();
+  const far = (step: number, lr: number | null = 1e-4) => ({
+    name: 'far',
+    points: [{ step: 1, loss: 5, lr: 1e-4 }, { step: 2, loss: 4.5, lr: 1e-4 }, lr === null ? { step, loss: 4 } : { step, loss: 4, lr }],
+  });
+  for (const step of [1e15, 50_000_000, MAX_TOTAL_STEPS]) {
+    for (const payload of [far(step), far(step, null)]) {
+      const res = await ctx.app.inject({ method: 'POST', url: '/curves', payload });
+      assert.equal(res.statusCode, 400, `step ${step}: ${res.body}`);
+      assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+      assert.equal(res.json().field, 'points[2].step', res.body);
+      assert.match(res.json().detail, new RegExp(`limit of ${MAX_TOTAL_STEPS}`));
+    }
+  }
+  const csv = await ctx.app.inject({
+    method: 'POST',
+    url: '/curves?name=far',
+    headers: { 'content-type': 'text/csv' },
+    payload: 'step,lr,loss\n1,1e-4,5\n1000000000000000,1e-4,4\n',
+  });
+  assert.equal(csv.statusCode, 400, csv.body);
+  assert.equal(csv.json().field, 'points[1].step');
+  assert.equal(await curveCount(), before);
+
+  // The last step the limit allows is accepted.
+  const last = await ctx.app.inject({ method: 'POST', url: '/curves', payload: far(MAX_TOTAL_STEPS - 1) });
+  assert.equal(last.statusCode, 201, last.body);
+  assert.equal(last.json().lastStep, MAX_TOTAL_STEPS - 1);
+  assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/curves/${last.json().id}` })).statusCode, 204);
+});
+
+test('with a schedule spec, a step beyond the schedule is rejected naming schedule (JSON and CSV), and stores nothing', async () => {
+  const before = await curveCount();
+  const schedule = 'constant:peak=1e-4,total=100';
+  for (const step of [100, 1e15]) {
+    const json = await ctx.app.inject({
+      method: 'POST',
+      url: '/curves',
+      payload: { name: 'beyond', schedule, points: [{ step: 1, loss: 5, lr: 1e-4 }, { step, loss: 4, lr: 1e-4 }] },
+    });
+    assert.equal(json.statusCode, 400, json.body);
+    assert.equal(json.json().field, 'schedule');
+    assert.match(json.json().detail, /beyond the schedule, which has 100 steps/);
+    const csv = await ctx.app.inject({
+      method: 'POST',
+      url: `/curves?name=beyond&schedule=${encodeURIComponent(schedule)}`,
+      headers: { 'content-type': 'text/csv' },
+      payload: `step,lr,loss\n1,1e-4,5\n${step},1e-4,4\n`,
+    });
+    assert.equal(csv.statusCode, 400, csv.body);
+    assert.equal(csv.json().field, 'schedule');
+  }
+  assert.equal(await curveCount(), before);
+});
+
+test('warmupSteps must end by the first logged lr, and is rejected beside a schedule spec; nothing stored', async () => {
+  const before = await curveCount();
+  const points = [{ step: 10, loss: 6 }, { step: 100, loss: 5, lr: 1e-4 }, { step: 200, loss: 4, lr: 5e-5 }];
+  const post = (payload: object) => ctx.app.inject({ method: 'POST', url: '/curves', payload });
+  for (const warmupSteps of [500, 102]) {
+    const res = await post({ name: 'late-warmup', warmupSteps, points });
+    assert.equal(res.statusCode, 400, `warmupSteps ${warmupSteps}: ${res.body}`);
+    assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+    assert.equal(res.json().field, 'warmupSteps');
+    assert.match(res.json().detail, /first logged lr .*step 100.*at most 101/);
+  }
+  const csv = await ctx.app.inject({
+    method: 'POST',
+    url: '/curves?name=late-warmup&warmupSteps=500',
+    headers: { 'content-type': 'text/csv' },
+    payload: 'step,lr,loss\n100,1e-4,5\n200,5e-5,4\n',
+  });
+  assert.equal(csv.statusCode, 400, csv.body);
+  assert.equal(csv.json().field, 'warmupSteps');
+
+  for (const res of [
+    await post({ ...good, warmupSteps: 0 }),
+    await post({ ...good, warmupSteps: 1 }),
+    await ctx.app.inject({
+      method: 'POST',
+      url: `/curves?name=x&warmupSteps=1&schedule=${encodeURIComponent(good.schedule)}`,
+      headers: { 'content-type': 'text/csv' },
+      payload: 'step,loss\n1,3\n',
+    }),
+  ]) {
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().field, 'warmupSteps');
+    assert.match(res.json().detail, /schedule spec carries its own warmup/);
+  }
+  assert.equal(await curveCount(), before);
+
+  // A warmup that reaches the first logged lr exactly at its step is accepted and continuous.
+  const ok = await post({ name: 'warmup-to-first-lr', warmupSteps: 101, points });
+  assert.equal(ok.statusCode, 201, ok.body);
+  const sched = (await ctx.app.inject({ method: 'GET', url: `/curves/${ok.json().id}/schedule?every=1` })).json();
+  assert.equal(sched.lrs[0], 0);
+  assert.ok(Math.abs(sched.lrs[50] - 5e-5) < 1e-18);
+  assert.equal(sched.lrs[100], 1e-4);
+  assert.ok(sched.lrs[99] < sched.lrs[100]);
 });
 
 test('more than 2,000,000 points is rejected', async () => {

@@ -56,6 +56,9 @@ function checkUpload(upload: CurveUpload) {
   const meta = upload.meta ?? {};
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badRequest('meta must be a JSON object', 'meta');
   const schedule = typeof upload.schedule === 'string' && upload.schedule.trim() !== '' ? upload.schedule.trim() : null;
+  if (schedule !== null && warmupSteps !== null) {
+    throw badRequest('warmupSteps applies only to schedules rebuilt from lr values: the schedule spec carries its own warmup (its `warmup` key)', 'warmupSteps');
+  }
   return { name: upload.name.trim(), schedule, warmupSteps, meta: meta as Record<string, unknown> };
 }
 

@@ -4,7 +4,7 @@
  */
 import { badRequest } from '../errors.js';
 import { expandSchedule } from '../schedule/expand.js';
-import { parseSchedule, ScheduleError } from '../schedule/spec.js';
+import { MAX_TOTAL_STEPS, parseSchedule, ScheduleError } from '../schedule/spec.js';
 import type { PointColumns } from './points.js';
 
 /** Relative tolerance between a logged lr and the spec's lr at that step. */
@@ -54,6 +54,7 @@ export function scheduleFromSpec(spec: string, points: PointColumns): Float64Arr
  * step is logged, linear interpolation between logged steps, and before the first logged step a
  * linear warmup from 0 over `warmupSteps` (reaching the first logged lr at step warmupSteps-1),
  * holding that lr until the first logged step. Without warmupSteps the first lr holds from step 0.
+ * Throws 400 for a point at or beyond MAX_TOTAL_STEPS, or a warmup that ends after the first logged lr.
  */
 export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Float64Array {
   const { steps } = points;
@@ -63,11 +64,25 @@ export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Fl
     throw badRequest('the curve has neither a schedule spec nor lr values: give `schedule` or an lr per point', 'schedule');
   }
   const lastStep = steps[steps.length - 1]!;
-  const lrs = new Float64Array(lastStep + 1);
+  if (lastStep >= MAX_TOTAL_STEPS) {
+    const beyond = steps.findIndex((step) => step >= MAX_TOTAL_STEPS);
+    throw badRequest(
+      `step ${steps[beyond]} is beyond the limit of ${MAX_TOTAL_STEPS} schedule steps (0..${MAX_TOTAL_STEPS - 1}) for a schedule rebuilt from logged lr values`,
+      `points[${beyond}].step`,
+    );
+  }
   const stepOf = (k: number) => steps[known[k]!]!;
   const lrOf = (k: number) => points.lrs![known[k]!]!;
   const firstStep = stepOf(0);
   const firstLr = lrOf(0);
+  if (warmupSteps - 1 > firstStep) {
+    throw badRequest(
+      `warmupSteps=${warmupSteps} ends after the first logged lr (${firstLr} at step ${firstStep}): the warmup would reach it only at step ${warmupSteps - 1}, ` +
+        `so the logged lr contradicts it; warmupSteps must be at most ${firstStep + 1}`,
+      'warmupSteps',
+    );
+  }
+  const lrs = new Float64Array(lastStep + 1);
   for (let s = 0; s < firstStep; s++) {
     lrs[s] = s < warmupSteps ? (warmupSteps <= 1 ? firstLr : (firstLr * s) / (warmupSteps - 1)) : firstLr;
   }
