@@ -125,7 +125,7 @@ test('POST /fit?async=1 answers 202 with a job: progress events, then done with 
   assert.equal(doomed.statusCode, 202);
   const failed = parseEvents((await get(`/jobs/${doomed.json().jobId}/events`)).body).at(-1)!;
   assert.equal(failed.event, 'failed');
-  assert.match(failed.data.error, /no usable points/);
+  assert.match(failed.data.error, /no points at or after fromStep/);
   assert.equal((await get(`/jobs/${doomed.json().jobId}`)).json().status, 'failed');
 });
 
@@ -208,16 +208,36 @@ test('GET /predict with published parameters: about 500 steps plus the last by d
   assert.equal(some.loss.length, 2);
   assert.equal(some.final.loss, body.final.loss);
   const every = (await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&every=10000`)).json();
-  assert.deepEqual(every.steps, [0, 10000, 20000, 23999]);
+  assert.deepEqual(every.steps, [10000, 20000, 23999]);
+
+  // Step 0 of a warmup from 0 has no lr applied yet (S = 0): the laws predict an infinite loss there, so
+  // the default grids leave it out; asked for explicitly, it is null with a warning.
+  assert.ok(body.steps[0] > 0 && body.loss.every((v: unknown) => typeof v === 'number'), 'no null in the default grid');
+  assert.deepEqual(body.warnings, []);
+  const atZero = (await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&steps=0,100`)).json();
+  assert.equal(atZero.loss[0], null);
+  assert.equal(typeof atZero.loss[1], 'number');
+  assert.match(atZero.warnings.join(' '), /infinite \(null\) at 1 step\(s\) before any lr was applied/);
 });
 
 test('bad fit and predict requests answer 4xx problem+json naming the field', async () => {
+  const fitsBefore = (await get('/fits')).json().total;
   const fitCases: [unknown, number, string][] = [
     [{ curveIds: [], law: 'mpl' }, 400, 'curveIds'],
     [{ curveIds: [1], law: 'xyz' }, 400, 'law'],
     [{ curveIds: [1] }, 400, 'law'],
     [{ curveIds: [1, 999999], law: 'mpl' }, 404, 'curveIds[1]'],
-    [{ curveIds: [1], law: 'mpl', options: { bogus: 1 } }, 400, 'options'],
+    [{ curveIds: [1], law: 'mpl', options: { bogus: 1 } }, 400, 'options.bogus'],
+    [{ curveIds: [1], law: 'mpl', foo: 1 }, 400, 'foo'],
+    [[1, 2], 400, 'body'],
+    // Options the chosen fit would ignore are refused, naming them.
+    [{ curveIds: [1], law: 'lra', options: { adamIterations: 5 } }, 400, 'options.adamIterations'],
+    [{ curveIds: [1], law: 'lra', options: { method: 'adam' } }, 400, 'options.method'],
+    [{ curveIds: [1], law: 'mpl', options: { lambda: 0.99 } }, 400, 'options.lambda'],
+    [{ curveIds: [1], law: 'mpl', options: { maxIterations: 10 } }, 400, 'options.maxIterations'],
+    [{ curveIds: [1], law: 'mpl', options: { method: 'converged', adamSpace: 'raw' } }, 400, 'options.adamSpace'],
+    // No points left after fromStep: the option is at fault, not the curves.
+    [{ curveIds: [1], law: 'lra', options: { fromStep: 10_000_000 } }, 400, 'options.fromStep'],
   ];
   for (const [payload, status, field] of fitCases) {
     const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: payload as object });
@@ -225,6 +245,8 @@ test('bad fit and predict requests answer 4xx problem+json naming the field', as
     assert.match(res.headers['content-type'] as string, /problem\+json/);
     assert.equal(res.json().field, field, `${JSON.stringify(payload)}: ${res.body}`);
   }
+  assert.match((await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds: [1], law: 'mpl', foo: 1 } })).json().detail, /unknown property "foo"/);
+  assert.equal((await get('/fits')).json().total, fitsBefore, 'no refused fit was stored');
   const predictCases: [string, number, string][] = [
     [`/predict?schedule=${q(COSINE_24K)}`, 400, 'fit'],
     [`/predict?fit=999999&schedule=${q(COSINE_24K)}`, 404, 'fit'],
@@ -235,12 +257,20 @@ test('bad fit and predict requests answer 4xx problem+json naming the field', as
     [`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q('cosine:peak=3e-4')}`, 400, 'schedule.total'],
     [`/predict?law=mpl&params=${PUBLISHED_100M}&curve=999999`, 404, 'curve'],
     [`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&steps=5,24000`, 400, 'steps'],
+    [`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&steps=abc`, 400, 'steps'],
+    // Outside the law's domain (negative A, B, gamma; non-positive alpha, C, beta).
+    [`/predict?law=mpl&params=-1,-2,3,4,5,6,7&schedule=${q(COSINE_24K)}`, 400, 'params'],
+    [`/predict?law=lra&params=3,0.5,0,1&schedule=${q(COSINE_24K)}`, 400, 'params'],
+    // lambda is the lra law's; mpl would ignore it.
+    [`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&lambda=0.5`, 400, 'lambda'],
   ];
   for (const [url, status, field] of predictCases) {
     const res = await get(url);
     assert.equal(res.statusCode, status, `${url}: ${res.body}`);
     assert.equal(res.json().field, field, `${url}: ${res.body}`);
   }
+  assert.match((await get(`/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${q(COSINE_24K)}&steps=5,abc`)).json().detail, /"abc"/);
+  assert.match((await get(`/predict?law=mpl&params=-1,-2,3,4,5,6,7&schedule=${q(COSINE_24K)}`)).json().detail, /A >= 0/);
 });
 
 test('a running fit does not block other requests (fits run on worker threads)', async () => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitLaw, formatReport, evaluateMetrics, prepareCurve } from '../src/fit/index.js';
+import { fitLaw, formatReport, evaluateMetrics, prepareCurve, FitInputError, type FitOptions } from '../src/fit/index.js';
 import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
 import { logModel } from '../src/fit/objective.js';
 import { adamHuber } from '../src/fit/adam.js';
@@ -141,4 +141,28 @@ test('fromStep drops early points; bad input is a RangeError', () => {
   assert.throws(() => fitLaw({ law: 'mpl', curves: [] }), RangeError);
   const bad = { ...train[0]!, steps: [999999], loss: [3] };
   assert.throws(() => fitLaw({ law: 'mpl', curves: [bad] }), /outside its schedule/);
+});
+
+test('lra: the default fit converges on the 25M and 100M training curves; one capped at 10 iterations says it did not', () => {
+  for (const size of ['25M', '100M'] as const) {
+    const { train } = publishedSplit(size);
+    const full = fitLaw({ law: 'lra', curves: train, options: { leaveOneOut: false } });
+    assert.equal(full.converged, true, `${size}: ${full.notes.join('; ')}`);
+    const capped = fitLaw({ law: 'lra', curves: train, options: { leaveOneOut: false, maxIterations: 10 } });
+    assert.equal(capped.converged, false, size);
+    assert.ok(capped.objective >= full.objective, size);
+  }
+});
+
+test('options the chosen fit would ignore are refused with the option named (FitInputError)', () => {
+  const { train } = publishedSplit('25M');
+  const refused = (options: FitOptions, law: 'mpl' | 'lra', field: string) =>
+    assert.throws(() => fitLaw({ law, curves: train, options }), (e: unknown) => e instanceof FitInputError && e.field === field);
+  refused({ adamIterations: 5 }, 'lra', 'options.adamIterations');
+  refused({ lambda: 0.99 }, 'mpl', 'options.lambda');
+  refused({ starts: 4 }, 'mpl', 'options.starts');
+  refused({ method: 'converged', adamLearningRate: 0.1 }, 'mpl', 'options.adamLearningRate');
+  refused({ fromStep: 10_000_000 }, 'mpl', 'options.fromStep');
+  const one = fitLaw({ law: 'lra', curves: [train[0]!], options: { leaveOneOut: true } });
+  assert.ok(one.notes.some((n) => n.includes('needs 2 or more curves')));
 });

@@ -22,6 +22,7 @@ import { HUBER_DELTA, huberObjective, logModel, type LogModel } from './objectiv
 import { DEFAULT_MAX_POINTS, prepareCurve, type PreparedCurve } from './prepare.js';
 import { constantPartGuess, globalStarts } from './start.js';
 import { adamHuber } from './adam.js';
+import { FitInputError, inapplicableOption } from './options.js';
 import type { CurveFitMetrics, FitCurve, FitOptions, FitReport, FitRequest, ParamEstimate } from './types.js';
 
 /**
@@ -31,7 +32,17 @@ import type { CurveFitMetrics, FitCurve, FitOptions, FitReport, FitRequest, Para
  * fit ('converged': global starts + LM) fits the training curves better but transfers worse to
  * held-out schedule shapes.
  */
-export const FIT_DEFAULTS = { seed: 1, starts: 48, maxIterations: 200, keep: 2, method: 'adam', adamIterations: 800, adamLearningRate: 0.01 } as const;
+export const FIT_DEFAULTS = {
+  seed: 1,
+  starts: 48,
+  maxIterations: 200,
+  /** lra's library LM takes small steps: about 260 iterations to settle on the 25M training curves. */
+  lraMaxIterations: 500,
+  keep: 2,
+  method: 'adam',
+  adamIterations: 800,
+  adamLearningRate: 0.01,
+} as const;
 
 /** The method a request uses (lra always fits with LM). */
 export function methodOf(lawId: LawId, options: FitOptions): 'converged' | 'adam' {
@@ -135,7 +146,7 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
   for (const [index, start] of starts.entries()) {
     onProgress?.(index / starts.length);
     try {
-      const maxIterations = options.maxIterations ?? FIT_DEFAULTS.maxIterations;
+      const maxIterations = options.maxIterations ?? (lawId === 'lra' ? FIT_DEFAULTS.lraMaxIterations : FIT_DEFAULTS.maxIterations);
       consider(
         lawId === 'lra'
           ? huberFitWithMlLm(model, start, { min, max, maxIterations })
@@ -202,23 +213,34 @@ interface PreparedRequest {
   notes: string[];
 }
 
-/** Validate and preprocess the request's curves (throws RangeError for curves it cannot use). */
+/**
+ * Validate and preprocess the request's curves. Throws FitInputError (a RangeError naming the field:
+ * `options.<name>`, `curves[i]`) for options the fit would ignore and curves it cannot use.
+ */
 function prepareRequest(request: FitRequest): PreparedRequest {
   const notes: string[] = [];
   const { law: lawId, curves } = request;
   const options: FitOptions = request.options ?? {};
   const law = getLaw(lawId);
-  if (curves.length === 0) throw new RangeError('fitLaw needs at least one curve');
+  const refused = inapplicableOption(lawId, options, FIT_DEFAULTS.method);
+  if (refused) throw refused;
+  if (curves.length === 0) throw new FitInputError('fitLaw needs at least one curve', 'curves');
   const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
   const prepared = curves.map((c) => prepareCurve(c, options.fromStep ?? 0, maxPoints));
   if (options.fromStep) notes.push(`points before step ${options.fromStep} ignored`);
-  for (const c of prepared) {
+  for (const [i, c] of prepared.entries()) {
     if (c.skipped > 0) notes.push(`${c.curve.name}: ${c.skipped} points skipped (loss not positive/finite, or S(s) = 0)`);
     if (c.binned) notes.push(`${c.curve.name}: ${c.given - c.skipped} points bin-averaged in log space to ${c.steps.length} (maxPoints ${maxPoints})`);
-    if (c.steps.length === 0) throw new RangeError(`curve ${c.curve.name} has no usable points`);
+    if (c.steps.length === 0) {
+      const afterFromStep = options.fromStep && c.given > c.skipped;
+      throw afterFromStep
+        ? new FitInputError(`curve ${c.curve.name} has no points at or after fromStep ${options.fromStep}`, 'options.fromStep')
+        : new FitInputError(`curve ${c.curve.name} has no usable points`, `curves[${i}]`);
+    }
   }
   const used = prepared.reduce((n, c) => n + c.steps.length, 0);
-  if (used < law.params.length) throw new RangeError(`${used} usable points cannot determine ${law.params.length} params`);
+  if (used < law.params.length) throw new FitInputError(`${used} usable points cannot determine ${law.params.length} params`, 'curves');
+  if (options.leaveOneOut === true && curves.length < 2) notes.push('leave-one-curve-out needs 2 or more curves: not run');
   return { lawId, law, curves, options, prepared, used, notes };
 }
 
@@ -247,7 +269,7 @@ function mainFit(request: PreparedRequest, started: number, onProgress?: FitProg
     lawId === 'lra'
       ? `global start: alpha grid, L0/A/C by weighted least squares; best ${FIT_DEFAULTS.keep} refined by ml-levenberg-marquardt (analytic Jacobian) in Huber IRLS rounds; lambda ${options.lambda ?? 0.999}`
       : method === 'adam'
-        ? `method adam: projected Adam for a fixed budget from the reference initial guess (early stopping; not run to convergence by design)`
+        ? `method adam: projected Adam for a fixed budget from the reference initial guess (early stopping: not run to the optimum by design; converged means the budget ran with finite values)`
         : `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`,
   );
 

@@ -1,5 +1,6 @@
 /** Fitting loss-curve laws: public API. */
 export { fitLaw, fitMain, leaveOneOutFold, attachLeaveOneOut, wantsLeaveOneOut, boundsOf, FIT_DEFAULTS, type FitProgress } from './fit-law.js';
+export { FitInputError, inapplicableOption } from './options.js';
 export { evaluateMetrics, type EvaluateOptions } from './evaluate.js';
 export { formatReport } from './report.js';
 export { DEFAULT_MAX_POINTS, prepareCurve, usablePoints } from './prepare.js';

@@ -3,6 +3,11 @@
  * iteratively reweighted least squares, each a weighted least-squares LM run of the library with
  * the analytic Jacobian. The point weights (Huber IRLS weight times bin count) are folded into the
  * residuals as sqrt(w) * (log obs - log pred), so the library sees an unweighted problem.
+ *
+ * The library has no convergence test of its own (it runs its iteration cap unless the residual
+ * reaches an absolute tolerance), so convergence is judged per round here: converged once a round
+ * moves no param by more than 1e-7 relative, or lowers the objective by at most 1e-11 relative.
+ * `maxIterations` caps the library iterations over all rounds.
  */
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { HUBER_DELTA, huberObjective, type LogModel } from './objective.js';
@@ -11,9 +16,14 @@ import type { LmResult } from './lm.js';
 export interface MlLmOptions {
   min: ArrayLike<number>;
   max: ArrayLike<number>;
+  /** Library iterations over all rounds (default 200). */
   maxIterations?: number;
-  rounds?: number;
 }
+
+/** Library iterations per IRLS round: the weights are refreshed this often. */
+const ROUND_ITERATIONS = 20;
+const PARAM_TOLERANCE = 1e-7;
+const OBJECTIVE_TOLERANCE = 1e-11;
 
 export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, options: MlLmOptions): LmResult {
   const N = model.nPoints;
@@ -26,8 +36,8 @@ export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, optio
   let iterations = 0;
   let evaluations = 1;
   let converged = false;
-  const rounds = options.rounds ?? 8;
-  for (let round = 0; round < rounds; round++) {
+  const budget = options.maxIterations ?? 200;
+  while (iterations < budget) {
     const logPred = model.logPredict(params);
     for (let i = 0; i < N; i++) {
       const a = Math.abs(observed[i]! - logPred[i]!);
@@ -55,7 +65,7 @@ export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, optio
         initialValues: params,
         minValues: Array.from(options.min),
         maxValues: Array.from(options.max),
-        maxIterations: Math.min(options.maxIterations ?? 30, 30),
+        maxIterations: Math.min(ROUND_ITERATIONS, budget - iterations),
         damping: 1e-3,
         errorTolerance: 1e-14,
         jacobianFunction: (p: number[]) => {
@@ -73,16 +83,16 @@ export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, optio
     const next = result.parameterValues;
     const nextObjective = huberObjective(observed, model.logPredict(next), weight);
     const change = Math.max(...next.map((v, j) => Math.abs(v - params[j]!) / (Math.abs(params[j]!) + 1e-12)));
-    if (Number.isFinite(nextObjective) && nextObjective <= objective) {
-      params = next;
-      const previous = objective;
-      objective = nextObjective;
-      if (change < 1e-9 || previous - objective <= 1e-12 * previous) {
-        converged = true;
-        break;
-      }
-    } else {
-      converged = change < 1e-6;
+    if (!(Number.isFinite(nextObjective) && nextObjective <= objective)) {
+      // The round found nothing better: settled if it barely moved, else stuck.
+      converged = change < PARAM_TOLERANCE;
+      break;
+    }
+    const decrease = objective - nextObjective;
+    params = next;
+    objective = nextObjective;
+    if (change < PARAM_TOLERANCE || decrease <= OBJECTIVE_TOLERANCE * objective) {
+      converged = true;
       break;
     }
   }

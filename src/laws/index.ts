@@ -20,4 +20,4 @@ export function getLaw(id: string): Law<any> {
 export { mplLaw, predictMpl, predictMplDirect, predictMplWithJacobian } from './mpl.js';
 export { lraLaw, predictLra } from './lra.js';
 export { curveMetrics, meanMetrics, type CurveMetrics } from './metrics.js';
-export type { Law, LawId, ParamSpec } from './law.js';
+export { outOfDomain, type Law, type LawId, type ParamSpec } from './law.js';

@@ -9,9 +9,21 @@
 export interface ParamSpec {
   name: string;
   init: number;
+  /** Bounds of a fit (defaults; a fit's options may override them). */
   min: number;
   max: number;
+  /** Where the law is meaningful at all (wider than the fit bounds): values outside are refused. */
+  domain: 'nonnegative' | 'positive';
   description: string;
+}
+
+/** The params outside their law's domain, as "name >= 0" / "name > 0" (empty when all are inside). */
+export function outOfDomain(specs: readonly ParamSpec[], params: ArrayLike<number>): string[] {
+  return specs.flatMap((spec, i) => {
+    const v = params[i]!;
+    if (spec.domain === 'positive') return v > 0 ? [] : [`${spec.name} > 0`];
+    return v >= 0 ? [] : [`${spec.name} >= 0`];
+  });
 }
 
 export interface Law<Options = Record<string, unknown>> {

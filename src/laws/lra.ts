@@ -18,10 +18,10 @@ export interface LraOptions {
 export const LRA_DEFAULT_LAMBDA = 0.999;
 
 export const LRA_PARAMS: readonly ParamSpec[] = [
-  { name: 'L0', init: 3, min: 0, max: 20, description: 'irreducible loss' },
-  { name: 'A', init: 0.5, min: 0, max: 50, description: 'scale of the power law in the lr sum' },
-  { name: 'alpha', init: 0.5, min: 0.01, max: 3, description: 'exponent of the power law in the lr sum' },
-  { name: 'C', init: 0.5, min: 0, max: 1e4, description: 'loss drop per unit of annealing area' },
+  { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss' },
+  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum' },
+  { name: 'alpha', init: 0.5, min: 0.01, max: 3, domain: 'positive', description: 'exponent of the power law in the lr sum' },
+  { name: 'C', init: 0.5, min: 0, max: 1e4, domain: 'nonnegative', description: 'loss drop per unit of annealing area' },
 ];
 
 /** The annealing area S2(s) for every step of the schedule. */

@@ -42,13 +42,13 @@ export interface MplOptions {
 }
 
 export const MPL_PARAMS: readonly ParamSpec[] = [
-  { name: 'L0', init: 3, min: 0, max: 20, description: 'irreducible loss' },
-  { name: 'A', init: 0.5, min: 0, max: 50, description: 'scale of the power law in the lr sum' },
-  { name: 'alpha', init: 0.5, min: 0.01, max: 3, description: 'exponent of the power law in the lr sum' },
-  { name: 'B', init: 300, min: 0, max: 1e5, description: 'scale of the loss drop from lr decay' },
-  { name: 'C', init: 2, min: 1e-3, max: 1e3, description: 'rate of the loss drop after an lr change' },
-  { name: 'beta', init: 0.5, min: 0.01, max: 5, description: 'exponent of the loss drop' },
-  { name: 'gamma', init: 0.5, min: 0, max: 1.5, description: 'lr dependence of the loss drop rate' },
+  { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss' },
+  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum' },
+  { name: 'alpha', init: 0.5, min: 0.01, max: 3, domain: 'positive', description: 'exponent of the power law in the lr sum' },
+  { name: 'B', init: 300, min: 0, max: 1e5, domain: 'nonnegative', description: 'scale of the loss drop from lr decay' },
+  { name: 'C', init: 2, min: 1e-3, max: 1e3, domain: 'positive', description: 'rate of the loss drop after an lr change' },
+  { name: 'beta', init: 0.5, min: 0.01, max: 5, domain: 'positive', description: 'exponent of the loss drop' },
+  { name: 'gamma', init: 0.5, min: 0, max: 1.5, domain: 'nonnegative', description: 'lr dependence of the loss drop rate' },
 ];
 
 const P = 7;

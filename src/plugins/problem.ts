@@ -15,7 +15,10 @@ function send(reply: FastifyReply, status: number, detail: string, field?: strin
     .send(problemBody(status, detail, field, { instance: reply.request.url, ...extra }));
 }
 
-/** `/points/3/loss` -> `points[3].loss`; adds the missing property's name when ajv reports one. */
+/**
+ * `/points/3/loss` -> `points[3].loss`; adds the missing or unknown property's name when ajv reports
+ * one; falls back to the part of the request (`body`, `querystring`, ...) when the whole of it is wrong.
+ */
 function fieldFromValidation(error: FastifyError): string | undefined {
   const first = error.validation?.[0];
   if (!first) return undefined;
@@ -24,10 +27,17 @@ function fieldFromValidation(error: FastifyError): string | undefined {
     .filter(Boolean)
     .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
     .join('');
-  const missing = (first.params as { missingProperty?: string }).missingProperty;
-  const context = error.validationContext && error.validationContext !== 'body' ? error.validationContext : '';
-  const name = missing ? (path ? `${path}.${missing}` : missing) : path;
-  return name || context || undefined;
+  const { missingProperty, additionalProperty } = first.params as { missingProperty?: string; additionalProperty?: string };
+  const property = missingProperty ?? additionalProperty;
+  const name = property ? (path ? `${path}.${property}` : property) : path;
+  return name || error.validationContext || undefined;
+}
+
+/** ajv's message, naming the unknown property (ajv's own text does not). */
+function validationDetail(error: FastifyError, field: string | undefined): string {
+  const first = error.validation?.[0];
+  const unknown = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+  return unknown !== undefined && field ? `${error.message}: unknown property "${field}"` : error.message;
 }
 
 export default fp(async function problemPlugin(app: FastifyInstance) {
@@ -38,7 +48,7 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
     }
     if (error.validation) {
       const field = fieldFromValidation(error);
-      return send(reply, 400, error.message, field);
+      return send(reply, 400, validationDetail(error, field), field);
     }
     const status = error.statusCode ?? 500;
     if (status === 415) return send(reply, 415, `unsupported content type "${request.headers['content-type'] ?? ''}": send application/json or text/csv`, 'content-type');

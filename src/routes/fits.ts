@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
-import type { CurveFitMetrics, FitCurve, FitReport } from '../fit/index.js';
+import { FIT_DEFAULTS, type CurveFitMetrics, type FitCurve, type FitReport } from '../fit/index.js';
+import { FitInputError, inapplicableOption } from '../fit/options.js';
 import { FitPool, type FitRunHooks } from '../workers/fit-pool.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import { getCurveWithSchedule } from '../store/curves.js';
@@ -58,6 +59,11 @@ interface FitRequest {
   options?: Record<string, unknown>;
 }
 
+/** The request field of a fit input error: the fit's `curves[i]` are the request's `curveIds[i]`. */
+function requestField(field: string): string {
+  return field.replace(/^curves/, 'curveIds');
+}
+
 /** The curves of a request, read with their per-step schedules (404/400 naming `curveIds[i]`). */
 function requestCurves(db: Db, curveIds: number[]): FitCurve[] {
   return curveIds.map((id, i) => {
@@ -80,7 +86,8 @@ async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: F
   try {
     ({ report, text } = await fitPool.run({ law, curves, options }, hooks));
   } catch (error) {
-    // fitLaw throws RangeError for curves it cannot use (e.g. no usable points after fromStep).
+    // The fit refuses input it cannot use (no usable points, an option it would ignore).
+    if (error instanceof FitInputError) throw new HttpProblem(400, error.message, requestField(error.field));
     if (error instanceof RangeError) throw new HttpProblem(400, error.message, 'curveIds');
     throw error;
   }
@@ -131,6 +138,8 @@ export default async function fitRoutes(app: FastifyInstance) {
   });
 
   app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: { body: fitBody, querystring: fitQuery } }, async (request, reply) => {
+    const refused = inapplicableOption(request.body.law, request.body.options ?? {}, FIT_DEFAULTS.method);
+    if (refused) throw new HttpProblem(400, refused.message, refused.field);
     const curves = requestCurves(db, request.body.curveIds);
     if (request.query.async === 1) {
       const jobId = runner.track('fit', request.body as unknown as Record<string, unknown>, async (hooks) => {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../errors.js';
-import { getLaw } from '../laws/index.js';
+import { getLaw, outOfDomain, type ParamSpec } from '../laws/index.js';
 import { evaluateMetrics } from '../fit/index.js';
 import type { LawId } from '../laws/law.js';
 import { getFit } from '../store/fits.js';
@@ -41,21 +41,30 @@ const predictQuery = {
 /** Default number of evenly spaced steps in a predicted curve (plus the last step). */
 export const DEFAULT_POINTS = 500;
 
-function parseParams(raw: string, count: number, names: string[]): number[] {
+function parseParams(raw: string, specs: readonly ParamSpec[]): number[] {
+  const names = specs.map((p) => p.name);
   const values = raw.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
-  if (values.length !== count) throw badRequest(`params needs ${count} comma-separated numbers (${names.join(', ')}), got ${values.length}`, 'params');
+  if (values.length !== names.length) throw badRequest(`params needs ${names.length} comma-separated numbers (${names.join(', ')}), got ${values.length}`, 'params');
   values.forEach((v, i) => {
     if (!Number.isFinite(v)) throw badRequest(`params: ${names[i]} is not a finite number`, 'params');
   });
+  const outside = outOfDomain(specs, values);
+  if (outside.length > 0) throw badRequest(`params outside the law's domain: needs ${outside.join(', ')}`, 'params');
   return values;
 }
 
+/** The first step whose lr sum S(s) is positive (lrs are >= 0): before it the laws predict an infinite loss. */
+function firstLiveStep(lrs: Float64Array): number {
+  const first = lrs.findIndex((lr) => lr > 0);
+  return first < 0 ? lrs.length : first;
+}
+
 function parseSteps(raw: string, total: number): number[] {
-  const steps = raw.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
-  for (const s of steps) {
-    if (!Number.isInteger(s) || s < 0 || s >= total) throw badRequest(`steps: ${s} is not a step of the schedule (0..${total - 1})`, 'steps');
-  }
-  return steps;
+  return raw.split(',').map((text) => {
+    const s = text.trim() === '' ? NaN : Number(text);
+    if (!Number.isInteger(s) || s < 0 || s >= total) throw badRequest(`steps: "${text}" is not a step of the schedule (an integer in 0..${total - 1})`, 'steps');
+    return s;
+  });
 }
 
 export default async function predictRoutes(app: FastifyInstance) {
@@ -79,10 +88,12 @@ export default async function predictRoutes(app: FastifyInstance) {
       if (q.law === undefined) throw badRequest('give fit=ID, or law=mpl|lra with params=...', 'fit');
       if (q.params === undefined) throw badRequest(`law=${q.law} needs params=comma-separated values`, 'params');
       lawId = q.law;
-      const names = getLaw(lawId).params.map((p) => p.name);
-      params = parseParams(q.params, names.length, names);
+      params = parseParams(q.params, getLaw(lawId).params);
     }
-    if (q.lambda !== undefined) lawOptions = { lambda: q.lambda };
+    if (q.lambda !== undefined) {
+      if (lawId !== 'lra') throw badRequest('lambda applies to the lra law only (its momentum decay)', 'lambda');
+      lawOptions = { lambda: q.lambda };
+    }
     const law = getLaw(lawId);
 
     // Which schedule.
@@ -103,11 +114,15 @@ export default async function predictRoutes(app: FastifyInstance) {
 
     // At which steps.
     if (q.steps !== undefined && q.every !== undefined) throw badRequest('give steps=... or every=N, not both', 'steps');
+    // The default grids leave out the steps before any lr was applied (S(s) = 0, e.g. step 0 of a
+    // warmup from 0), where the laws predict an infinite loss.
+    const live = firstLiveStep(lrs);
+    const fromLive = (grid: number[]) => (grid.some((s) => s >= live) ? grid.filter((s) => s >= live) : grid.slice(-1));
     let steps: number[];
     if (q.steps !== undefined) steps = parseSteps(q.steps, total);
-    else if (q.every !== undefined) steps = sampleSteps(total, q.every);
+    else if (q.every !== undefined) steps = fromLive(sampleSteps(total, q.every));
     else if (curve) steps = [...curve.points.steps];
-    else steps = evenSteps(total, DEFAULT_POINTS);
+    else steps = fromLive(evenSteps(total, DEFAULT_POINTS));
     const withFinal = steps[steps.length - 1] === total - 1 ? steps : [...steps, total - 1];
 
     const predicted = law.predict(lrs, withFinal, params, lawOptions);
@@ -125,7 +140,14 @@ export default async function predictRoutes(app: FastifyInstance) {
         warnings.push(`the schedule has ${total} steps, over 4x the longest fitted curve (${fitInfo.maxSteps}): an extrapolation`);
       }
     }
-    if (!Number.isFinite(finalLoss)) warnings.push('the predicted loss is not finite: the parameters do not suit this schedule');
+    // Non-finite predictions (null in the JSON) among the requested steps and the last step.
+    const notFinite = withFinal.filter((_, i) => !Number.isFinite(predicted[i]!));
+    const beforeLr = notFinite.filter((s) => s < live);
+    if (beforeLr.length > 0) {
+      warnings.push(`the loss is infinite (null) at ${beforeLr.length} step(s) before any lr was applied (S(s) = 0), from step ${beforeLr[0]}`);
+    }
+    const unsuited = notFinite.length - beforeLr.length;
+    if (unsuited > 0) warnings.push(`the predicted loss is not finite (null) at ${unsuited} step(s): the parameters do not suit this schedule`);
 
     const response: Record<string, unknown> = {
       law: lawId,

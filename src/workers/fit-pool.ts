@@ -10,7 +10,14 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { attachLeaveOneOut, formatReport, wantsLeaveOneOut, type CurveFitMetrics, type FitReport, type FitRequest } from '../fit/index.js';
+import { FitInputError } from '../fit/options.js';
 import type { FitTask, FitTaskProgress, FitTaskResult } from './fit-worker.js';
+
+/** A task's error as thrown in the worker: FitInputError (with its field) and RangeError keep their class. */
+function taskError(msg: Extract<FitTaskResult, { ok: false }>): Error {
+  if (msg.field !== undefined) return new FitInputError(msg.message, msg.field);
+  return Object.assign(msg.name === 'RangeError' ? new RangeError(msg.message) : new Error(msg.message), { name: msg.name });
+}
 
 type TaskBody = { kind: 'main' } | { kind: 'fold'; fold: number };
 type Done = Extract<FitTaskResult, { ok: true }>;
@@ -71,7 +78,7 @@ export class FitPool {
       entry.busy = undefined;
       if (job) {
         if (msg.ok) job.resolve(msg);
-        else job.reject(Object.assign(msg.name === 'RangeError' ? new RangeError(msg.message) : new Error(msg.message), { name: msg.name }));
+        else job.reject(taskError(msg));
       }
       this.dispatch();
     });

@@ -4,6 +4,7 @@
  * (without leave-one-out) or one leave-one-curve-out fold; FitPool runs them side by side. While a
  * task runs, the worker posts its progress (fraction done, in steps of at least 2%).
  */
+import { FitInputError } from '../fit/options.js';
 import { parentPort } from 'node:worker_threads';
 import { fitMain, leaveOneOutFold, type CurveFitMetrics, type FitReport, type FitRequest } from '../fit/index.js';
 
@@ -12,7 +13,7 @@ export type FitTask = { id: number; request: FitRequest } & ({ kind: 'main' } | 
 export type FitTaskResult =
   | { id: number; ok: true; kind: 'main'; report: FitReport }
   | { id: number; ok: true; kind: 'fold'; metrics: CurveFitMetrics }
-  | { id: number; ok: false; name: string; message: string };
+  | { id: number; ok: false; name: string; message: string; field?: string };
 
 export interface FitTaskProgress {
   id: number;
@@ -34,7 +35,7 @@ parentPort!.on('message', (task: FitTask) => {
         : { id: task.id, ok: true, kind: 'fold', metrics: leaveOneOutFold(task.request, task.fold, onProgress) };
   } catch (error) {
     const e = error as Error;
-    reply = { id: task.id, ok: false, name: e.name, message: e.message };
+    reply = { id: task.id, ok: false, name: e.name, message: e.message, ...(e instanceof FitInputError ? { field: e.field } : {}) };
   }
   parentPort!.postMessage(reply);
 });

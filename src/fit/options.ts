@@ -1,0 +1,44 @@
+/**
+ * Which fit options apply to which law and method. An option that the chosen fit would ignore is
+ * refused instead (whoever set it meant something by it), and input a fit cannot use is reported
+ * against the request field at fault: `FitInputError` carries that field (`options.lambda`,
+ * `options.fromStep`, `curves[1]`).
+ */
+import type { LawId } from '../laws/law.js';
+import type { FitOptions } from './types.js';
+
+export class FitInputError extends RangeError {
+  /** The request field at fault: `options.<name>`, or `curves[i]` for the i-th curve. */
+  readonly field: string;
+  constructor(message: string, field: string) {
+    super(message);
+    this.name = 'FitInputError';
+    this.field = field;
+  }
+}
+
+const MPL_ONLY = ['method', 'adamIterations', 'adamLearningRate', 'adamSpace'] as const;
+const ADAM_ONLY = ['adamIterations', 'adamLearningRate', 'adamSpace'] as const;
+/** Options of the global start + Levenberg-Marquardt refinement, which mpl's adam method does not run. */
+const LM_ONLY = ['starts', 'seed', 'maxIterations'] as const;
+
+/** The first option in `options` that a fit of `lawId` would ignore, as a FitInputError; undefined if none. */
+export function inapplicableOption(lawId: LawId, options: FitOptions, defaultMethod: 'adam' | 'converged'): FitInputError | undefined {
+  const given = (name: keyof FitOptions) => options[name] !== undefined;
+  const refuse = (name: string, why: string) => new FitInputError(`options.${name} ${why}`, `options.${name}`);
+  if (lawId === 'lra') {
+    const name = MPL_ONLY.find(given);
+    if (name) return refuse(name, 'applies to mpl fits only (lra always fits with Levenberg-Marquardt)');
+    return undefined;
+  }
+  if (given('lambda')) return refuse('lambda', 'applies to lra fits only (the momentum decay of the annealing area)');
+  const method = options.method ?? defaultMethod;
+  if (method === 'adam') {
+    const name = LM_ONLY.find(given);
+    if (name) return refuse(name, 'applies to method "converged" (global starts + Levenberg-Marquardt); method "adam" runs adamIterations steps from the reference initial guess');
+  } else {
+    const name = ADAM_ONLY.find(given);
+    if (name) return refuse(name, 'applies to method "adam"');
+  }
+  return undefined;
+}
