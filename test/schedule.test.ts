@@ -102,7 +102,9 @@ test('bad specs are rejected naming the key', () => {
     ['piecewise:0=1;5=2;5=3', 'knots'],
     ['piecewise:0=1;5=2;3=3', 'knots'],
     ['piecewise:1=1;5=2', 'knots'],
-    ['piecewise:0=1;5=-2', 'lr at step 5'],
+    ['piecewise:0=1;5=-2', 'knots'],
+    ['piecewise:0=1;x=2', 'knots'],
+    ['piecewise:0=1;5=abc', 'knots'],
     ['', 'schedule'],
   ];
   for (const [spec, key] of cases) {

@@ -108,7 +108,8 @@ export default async function predictRoutes(app: FastifyInstance) {
     } else {
       curve = getCurveWithSchedule(db, q.curve!, 'curve');
       lrs = curve.lrSchedule;
-      scheduleText = curve.schedule;
+      // In the same canonical form as a given spec's echo.
+      scheduleText = curve.schedule === null ? null : formatSchedule(parseSchedule(curve.schedule));
     }
     const total = lrs.length;
 

@@ -47,22 +47,23 @@ const FAMILY_KEYS: Record<Exclude<Family, 'piecewise'>, { required: string[]; op
   step: { required: ['peak', 'total', 'at', 'to'], optional: ['warmup'] },
 };
 
-function parseNumber(raw: string, key: string): number {
+/** `key` names the value in the message; `field` is the spec key at fault (a knot's is `knots`). */
+function parseNumber(raw: string, key: string, field = key): number {
   const text = raw.trim();
   const value = text === '' ? NaN : Number(text);
-  if (!Number.isFinite(value)) throw new ScheduleError(`${key}=${raw} is not a finite number`, key);
+  if (!Number.isFinite(value)) throw new ScheduleError(`${key}=${raw} is not a finite number`, field);
   return value;
 }
 
-function parseStep(raw: string, key: string): number {
-  const value = parseNumber(raw, key);
-  if (!Number.isInteger(value) || value < 0) throw new ScheduleError(`${key}=${raw} must be a non-negative integer step`, key);
+function parseStep(raw: string, key: string, field = key): number {
+  const value = parseNumber(raw, key, field);
+  if (!Number.isInteger(value) || value < 0) throw new ScheduleError(`${key}=${raw} must be a non-negative integer step`, field);
   return value;
 }
 
-function parseLr(raw: string, key: string): number {
-  const value = parseNumber(raw, key);
-  if (value < 0) throw new ScheduleError(`${key}=${raw}: learning rates must be >= 0`, key);
+function parseLr(raw: string, key: string, field = key): number {
+  const value = parseNumber(raw, key, field);
+  if (value < 0) throw new ScheduleError(`${key}=${raw}: learning rates must be >= 0`, field);
   return value;
 }
 
@@ -80,8 +81,8 @@ function parsePiecewise(body: string): PiecewiseSpec {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
     if (eq < 0) throw new ScheduleError(`piecewise knot "${part}" must be step=lr`, 'knots');
-    const step = parseStep(part.slice(0, eq), `knot ${part.slice(0, eq).trim()}`);
-    const lr = parseLr(part.slice(eq + 1), `lr at step ${step}`);
+    const step = parseStep(part.slice(0, eq), `knot ${part.slice(0, eq).trim()}`, 'knots');
+    const lr = parseLr(part.slice(eq + 1), `lr at step ${step}`, 'knots');
     if (knots.length > 0 && step <= knots[knots.length - 1]!) {
       throw new ScheduleError(`piecewise knots must be strictly increasing: ${step} follows ${knots[knots.length - 1]}`, 'knots');
     }
