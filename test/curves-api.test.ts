@@ -6,6 +6,7 @@ import { parseCurveCsv } from '../src/curves/csv.js';
 import { MAX_TOTAL_STEPS } from '../src/schedule/spec.js';
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
+const postCsv = (url: string, payload: string) => ctx.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/csv' }, payload });
 before(async () => {
   ctx = await testApp();
 });
@@ -19,12 +20,7 @@ async function curveCount(): Promise<number> {
 test('every fixture round-trips through CSV upload and CSV/JSON read-back', async () => {
   for (const entry of fixtures) {
     const csv = fixtureCsv(entry);
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: `/curves?name=${encodeURIComponent(entry.name)}&schedule=${encodeURIComponent(entry.schedule)}`,
-      headers: { 'content-type': 'text/csv' },
-      payload: csv,
-    });
+    const res = await postCsv(`/curves?name=${encodeURIComponent(entry.name)}&schedule=${encodeURIComponent(entry.schedule)}`, csv);
     assert.equal(res.statusCode, 201, res.body);
     const created = res.json();
     const original = parseCurveCsv(csv);
@@ -67,12 +63,7 @@ test('every fixture round-trips through JSON upload', async () => {
 
 test('a curve without a spec gets its schedule rebuilt from logged lr values with warmup', async () => {
   const entry = fixtures.find((f) => f.name === '100M/cosine_24000')!;
-  const res = await ctx.app.inject({
-    method: 'POST',
-    url: `/curves?name=rebuilt&warmupSteps=2160`,
-    headers: { 'content-type': 'text/csv' },
-    payload: fixtureCsv(entry),
-  });
+  const res = await postCsv(`/curves?name=rebuilt&warmupSteps=2160`, fixtureCsv(entry));
   assert.equal(res.statusCode, 201, res.body);
   const sched = (await ctx.app.inject({ method: 'GET', url: `/curves/${res.json().id}/schedule?every=1` })).json();
   assert.equal(sched.lrs[0], 0);
@@ -196,12 +187,7 @@ test(`a step at or beyond ${MAX_TOTAL_STEPS} is rejected when the schedule is re
       assert.match(res.json().detail, new RegExp(`limit of ${MAX_TOTAL_STEPS}`));
     }
   }
-  const csv = await ctx.app.inject({
-    method: 'POST',
-    url: '/curves?name=far',
-    headers: { 'content-type': 'text/csv' },
-    payload: 'step,lr,loss\n1,1e-4,5\n1000000000000000,1e-4,4\n',
-  });
+  const csv = await postCsv('/curves?name=far', 'step,lr,loss\n1,1e-4,5\n1000000000000000,1e-4,4\n');
   assert.equal(csv.statusCode, 400, csv.body);
   assert.equal(csv.json().field, 'points[1].step');
   assert.equal(await curveCount(), before);
@@ -225,12 +211,7 @@ test('with a schedule spec, a step beyond the schedule is rejected naming schedu
     assert.equal(json.statusCode, 400, json.body);
     assert.equal(json.json().field, 'schedule');
     assert.match(json.json().detail, /beyond the schedule, which has 100 steps/);
-    const csv = await ctx.app.inject({
-      method: 'POST',
-      url: `/curves?name=beyond&schedule=${encodeURIComponent(schedule)}`,
-      headers: { 'content-type': 'text/csv' },
-      payload: `step,lr,loss\n1,1e-4,5\n${step},1e-4,4\n`,
-    });
+    const csv = await postCsv(`/curves?name=beyond&schedule=${encodeURIComponent(schedule)}`, `step,lr,loss\n1,1e-4,5\n${step},1e-4,4\n`);
     assert.equal(csv.statusCode, 400, csv.body);
     assert.equal(csv.json().field, 'schedule');
   }
@@ -248,24 +229,14 @@ test('warmupSteps must end by the first logged lr, and is rejected beside a sche
     assert.equal(res.json().field, 'warmupSteps');
     assert.match(res.json().detail, /first logged lr .*step 100.*at most 101/);
   }
-  const csv = await ctx.app.inject({
-    method: 'POST',
-    url: '/curves?name=late-warmup&warmupSteps=500',
-    headers: { 'content-type': 'text/csv' },
-    payload: 'step,lr,loss\n100,1e-4,5\n200,5e-5,4\n',
-  });
+  const csv = await postCsv('/curves?name=late-warmup&warmupSteps=500', 'step,lr,loss\n100,1e-4,5\n200,5e-5,4\n');
   assert.equal(csv.statusCode, 400, csv.body);
   assert.equal(csv.json().field, 'warmupSteps');
 
   for (const res of [
     await post({ ...good, warmupSteps: 0 }),
     await post({ ...good, warmupSteps: 1 }),
-    await ctx.app.inject({
-      method: 'POST',
-      url: `/curves?name=x&warmupSteps=1&schedule=${encodeURIComponent(good.schedule)}`,
-      headers: { 'content-type': 'text/csv' },
-      payload: 'step,loss\n1,3\n',
-    }),
+    await postCsv(`/curves?name=x&warmupSteps=1&schedule=${encodeURIComponent(good.schedule)}`, 'step,loss\n1,3\n'),
   ]) {
     assert.equal(res.statusCode, 400, res.body);
     assert.equal(res.json().field, 'warmupSteps');
@@ -287,12 +258,7 @@ test('more than 2,000,000 points is rejected', async () => {
   const before = await curveCount();
   const rows = new Array(2_000_001);
   for (let i = 0; i < rows.length; i++) rows[i] = `${i},1`;
-  const res = await ctx.app.inject({
-    method: 'POST',
-    url: '/curves?name=big&schedule=constant:peak=1,total=3000000',
-    headers: { 'content-type': 'text/csv' },
-    payload: 'step,loss\n' + rows.join('\n'),
-  });
+  const res = await postCsv('/curves?name=big&schedule=constant:peak=1,total=3000000', 'step,loss\n' + rows.join('\n'));
   assert.equal(res.statusCode, 400);
   assert.equal(res.json().field, 'points');
   assert.equal(await curveCount(), before);
