@@ -8,7 +8,9 @@ import { FitInputError } from '../fit/options.js';
 import { parentPort } from 'node:worker_threads';
 import { fitMain, leaveOneOutFold, type CurveFitMetrics, type FitReport, type FitRequest } from '../fit/index.js';
 
-export type FitTask = { id: number; request: FitRequest } & ({ kind: 'main' } | { kind: 'fold'; fold: number });
+/** What a fit task asks for: the main fit of a request, or one leave-one-out fold. */
+export type FitTaskBody = { request: FitRequest } & ({ kind: 'main' } | { kind: 'fold'; fold: number });
+export type FitTask = FitTaskBody & { id: number };
 
 export type FitTaskResult =
   | { id: number; ok: true; kind: 'main'; report: FitReport }
