@@ -25,6 +25,11 @@ test('POST /optimize-schedule: constraints, predict agrees, schedule export', as
       if (s > RUN.warmupSteps) assert.ok(r.lrs[s] <= r.lrs[s - 1]);
     }
     assert.ok(r.predictedFinalLoss <= 2.92478, String(r.predictedFinalLoss));
+    // The curve starts where the lr sum is positive: numbers only (step 0 of the warmup predicts +Infinity, null in JSON).
+    assert.equal(r.curve.steps[0], 1);
+    assert.equal(r.curve.steps[r.curve.steps.length - 1], RUN.totalSteps - 1);
+    assert.ok(r.curve.loss.every((v: unknown) => typeof v === 'number' && Number.isFinite(v)), JSON.stringify(r.curve.loss.slice(0, 3)));
+    assert.equal(r.curve.loss[r.curve.loss.length - 1], r.predictedFinalLoss);
     assert.ok(r.predictedFinalLoss < r.baselines.wsd.loss && r.predictedFinalLoss < r.baselines.cosine.loss);
     assert.ok(Number.isInteger(r.scheduleId));
 
@@ -117,6 +122,33 @@ test('POST /optimize-schedule: bad requests answer problem+json naming the field
       assert.equal(res.statusCode, 404, url);
       assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
     }
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a long search runs off the event loop: GET /health answers while it runs', async () => {
+  const ctx = await testApp();
+  try {
+    // 600,000 steps: the float64 baselines alone take seconds, over the budget (they used to run on the event loop).
+    const payload = { law: 'mpl', params: P100, totalSteps: 600_000, peakLr: 3e-4, warmupSteps: 2160, budgetMs: 500, restarts: 4 };
+    let searchDone = false;
+    const search = ctx.app.inject({ method: 'POST', url: '/optimize-schedule', payload }).then((res) => {
+      searchDone = true;
+      return res;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const health = await ctx.app.inject({ method: 'GET', url: '/health' });
+    assert.equal(health.statusCode, 200);
+    assert.equal(searchDone, false, 'GET /health waited for the search');
+    const res = await search;
+    assert.equal(res.statusCode, 200, res.body.slice(0, 500));
+    assert.match(res.headers['content-type'] as string, /^application\/json/);
+    const r = res.json();
+    assert.equal(r.lrs.length, payload.totalSteps);
+    assert.ok(Number.isInteger(r.scheduleId));
+    assert.equal(predictMpl(Float64Array.from(r.lrs), [payload.totalSteps - 1], P100)[0], r.predictedFinalLoss);
+    assert.ok(r.warnings.some((w: string) => w.includes('float64 baselines')), r.warnings.join('; '));
   } finally {
     await ctx.close();
   }

@@ -4,13 +4,17 @@ import {
   optimizeSchedule,
   initBackend,
   backendNotes,
+  countRises,
   currentBackend,
   OptimizeRequestError,
   AbortError,
+  tf,
   type OptimizeResult,
   type OptimizeRequest,
 } from '../src/optimize/index.js';
 import { computeBaselines } from '../src/optimize/baselines.js';
+import { FinalLossObjective, riseCharge } from '../src/optimize/objective.js';
+import { OptimizePool } from '../src/optimize/pool.js';
 import { predictMpl, predictMplDirect } from '../src/laws/mpl.js';
 import { expandSchedule } from '../src/schedule/expand.js';
 
@@ -40,6 +44,14 @@ function checkResult(req: OptimizeRequest, result: OptimizeResult): void {
   assert.equal(result.predictedFinalLoss, predictMpl(expanded, [totalSteps - 1], req.params)[0]);
   assert.equal(result.curve.steps[result.curve.steps.length - 1], totalSteps - 1);
   assert.equal(result.curve.loss[result.curve.loss.length - 1], result.predictedFinalLoss);
+  // The curve starts at the first step with a positive lr sum: no infinite loss (null in JSON).
+  assert.equal(result.curve.steps[0], W >= 2 ? 1 : 0);
+  assert.ok(result.curve.loss.every((v) => Number.isFinite(v)), `curve ${result.curve.loss.slice(0, 3)}`);
+  // Any lr rise after the warmup is counted in a warning.
+  const rises = countRises(lrs, first);
+  const riseWarnings = result.warnings.filter((w) => w.includes('raises the lr'));
+  if (rises === 0) assert.deepEqual(riseWarnings, []);
+  else assert.ok(riseWarnings.length === 1 && riseWarnings[0]!.includes(`at ${rises} step`), riseWarnings.join('; '));
   const b = result.baselines;
   const bestBaseline = Math.min(b.cosine.loss, b.linear.loss, b.wsd.loss, b.constant.loss);
   assert.ok(Math.abs(result.improvement.vsBestBaseline - (bestBaseline - result.predictedFinalLoss)) < 1e-15);
@@ -119,6 +131,66 @@ test('fixed final lr, lr floor, no monotonicity: constraints hold on a short run
     const result = await optimizeSchedule(req);
     checkResult(req, result);
     assert.ok(result.predictedFinalLoss < result.baselines.constant.loss, JSON.stringify(extra));
+  }
+});
+
+test('monotone: false does not game the law with lr drops and rises (review request)', async () => {
+  // Alternating lr 0 and 8e-5 used to reach a predicted 1.79 against 2.99 for cosine: a drop to 0
+  // counts in full at once under the law, the rise after it recovers slowly.
+  const req = { params: P100, ...RUN, monotone: false, budgetMs: 1000, restarts: 8 };
+  const result = await optimizeSchedule(req);
+  checkResult(req, result);
+  assert.ok(result.predictedFinalLoss > 2.92 && result.predictedFinalLoss < result.baselines.cosine.loss, String(result.predictedFinalLoss));
+  const zeros = result.lrs.filter((lr, s) => s >= RUN.warmupSteps && lr === 0).length;
+  assert.ok(zeros < 100, `${zeros} post-warmup steps at lr 0`);
+});
+
+test('objective: lr rises are charged, so an oscillation scores worse than its flattened copy', async () => {
+  await initBackend();
+  const setup = { params: P100, totalSteps: 1200, peakLr: 3e-4, warmupSteps: 200 };
+  const post = setup.totalSteps - setup.warmupSteps;
+  // Row 0: peak, then alternating 0 / 0.3 x peak over the last 400 steps; row 1: the same with the rises flattened.
+  const oscillating = Float64Array.from({ length: post }, (_, j) => (j < 600 ? 1 : j % 2 === 0 ? 0 : 0.3));
+  const flat = Float64Array.from(oscillating, (v, j) => (j < 600 ? v : 0));
+  const lrsOf = (y: Float64Array) => Float64Array.from({ length: setup.totalSteps }, (_, s) => (s < setup.warmupSteps ? (3e-4 * s) / (setup.warmupSteps - 1) : 3e-4 * y[s - setup.warmupSteps]!));
+  const law = (y: Float64Array) => predictMpl(lrsOf(y), [setup.totalSteps - 1], P100)[0]!;
+  assert.ok(law(oscillating) < law(flat) - 0.1, 'the law alone rewards the oscillation');
+  const charged = new FinalLossObjective({ ...setup, chargeRises: true });
+  const y = tf.tensor2d([...oscillating, ...flat], [2, post]);
+  const sizes = tf.ones([post]) as tf.Tensor1D;
+  try {
+    const [a, b] = Array.from(charged.loss(y, sizes).dataSync());
+    assert.ok(a! > b!, `charged: oscillating ${a} vs flat ${b}`);
+    // The TF objective is the law plus riseCharge (float32 digits).
+    assert.ok(Math.abs(a! - (law(oscillating) + riseCharge(lrsOf(oscillating), setup.warmupSteps, P100[3]!))) < 1e-4);
+    assert.ok(Math.abs(b! - law(flat)) < 1e-4);
+  } finally {
+    tf.dispose([y, sizes]);
+    charged.dispose();
+  }
+});
+
+test('worker pool: same checks as on this thread, request errors keep their field, abort ends the search at once', async () => {
+  const pool = new OptimizePool(1);
+  try {
+    const req = { params: P25, totalSteps: 3000, peakLr: 1e-3, warmupSteps: 100, restarts: 8, budgetMs: 2000 };
+    const seen: number[] = [];
+    const outcome = await pool.run(req, { onProgress: (p) => seen.push(p.progress) });
+    assert.ok(outcome.lrs instanceof Float64Array);
+    checkResult(req, { ...outcome, lrs: Array.from(outcome.lrs) });
+    assert.equal(seen[seen.length - 1], 1);
+    await assert.rejects(pool.run({ ...req, peakLr: 0 }), (err: unknown) => err instanceof OptimizeRequestError && err.field === 'peakLr');
+    const controller = new AbortController();
+    const pending = pool.run({ params: P25, ...RUN, budgetMs: 60_000 }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    const t0 = performance.now();
+    await assert.rejects(pending, AbortError);
+    assert.ok(performance.now() - t0 < 10_000, 'the search stopped at once');
+    // A new worker takes the next search.
+    const again = await pool.run(req, { lrsJson: true });
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(again.lrsJson)), Array.from(again.lrs));
+  } finally {
+    await pool.close();
   }
 });
 

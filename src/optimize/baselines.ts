@@ -34,6 +34,8 @@ export interface BaselineRequest {
 
 export const WSD_FRACTIONS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
 export const WSD_SHAPES_BASELINE = ['exp', 'linear', 'sqrt'] as const;
+/** Full-length float64 evaluations `computeBaselines` makes at most (its time is about this many `predictMpl` calls). */
+export const BASELINE_EVALUATIONS = 3 + WSD_FRACTIONS.length * WSD_SHAPES_BASELINE.length;
 
 /** Final-step loss of a schedule spec (float64). */
 export function finalLoss(spec: string, params: readonly number[]): number {

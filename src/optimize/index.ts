@@ -8,14 +8,23 @@
  * lr, where the law is exact for the resulting staircase; the best candidates are then refined on
  * a fine grid (every step for runs up to 65,536 post-warmup steps). The answer is turned into a
  * piecewise spec (export.ts), re-expanded, and its loss recomputed in float64 by `predictMpl`.
+ *
+ * Time: `budgetMs` covers the whole call. The float64 evaluations cost about 0.15 us per step each
+ * (33 for the baselines, a few for the answer): milliseconds at 24,000 steps, seconds at millions.
+ * The baselines come first, and the search stops early enough to leave room for the answer's; when
+ * the baselines alone use up the budget, the search gets one iteration per stage and a warning.
+ *
+ * `monotone: false`: the search charges every lr rise its largest possible loss-drop value (see
+ * objective.ts), since the law, fitted on monotone decays, rewards oscillations without bound; the
+ * answer warns when it raises the lr, counting the rises.
  */
 import { predictMpl } from '../laws/mpl.js';
 import { evenSteps, expandSchedule, interpolateKnots } from '../schedule/expand.js';
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
 import { initBackend, backendNotes, tf } from './backend.js';
-import { FinalLossObjective, prefixLrs } from './objective.js';
+import { FinalLossObjective, prefixLrs, riseCharge } from './objective.js';
 import { adamSearch, AbortError, type SpaceBatch } from './search.js';
-import { computeBaselines, type Baselines } from './baselines.js';
+import { computeBaselines, BASELINE_EVALUATIONS, type Baselines } from './baselines.js';
 import { toPiecewiseSpec } from './export.js';
 import {
   SPACES,
@@ -156,20 +165,64 @@ const FINE_BLOCKS_MAX = 65_536;
 const PIECEWISE_BLOCKS = 1024;
 const WSD_BLOCKS = 512;
 
+/** Float64 evaluations of the answer after the search (export and thinning), room kept for them. */
+const ANSWER_EVALUATIONS = 4;
+
 interface Candidate {
   lrs: Float64Array;
+  /** The search's score: the law's final loss, plus the rise charge when not monotone. */
   loss: number;
   familySchedule?: string;
 }
 
+/** Curve sample steps: about 500, from the first step with a positive lr sum (the law is infinite before it), and the last. */
+export function curveSteps(lrs: Float64Array): number[] {
+  let first = 0;
+  while (first < lrs.length - 1 && !(lrs[first]! > 0)) first++;
+  const steps = evenSteps(lrs.length, 500).map((s) => Math.max(s, first));
+  return steps.filter((s, i) => i === 0 || s !== steps[i - 1]);
+}
+
+/**
+ * A copy of `values` with the rises in [from, to) flattened: the running minimum there, raised to
+ * `floor` (a pinned final lr, so that the rise to it at the end goes too).
+ */
+function flattenRises(values: Float64Array, from: number, to: number, floor = -Infinity): Float64Array {
+  const out = Float64Array.from(values);
+  for (let i = Math.max(1, from); i < to; i++) out[i] = Math.max(floor, Math.min(out[i]!, out[i - 1]!));
+  return out;
+}
+
+/** Steps after the warmup (from `from`) where the lr rises. */
+export function countRises(lrs: ArrayLike<number>, from: number): number {
+  let rises = 0;
+  for (let s = Math.max(1, from); s < lrs.length; s++) if (lrs[s]! > lrs[s - 1]!) rises++;
+  return rises;
+}
+
+/** An optimization result with its per-step lrs as a Float64Array (which a worker thread can transfer). */
+export type OptimizeOutcome = Omit<OptimizeResult, 'lrs'> & { lrs: Float64Array };
+
+/** Search for the schedule with the lowest predicted final loss (on this thread; see pool.ts for worker threads). */
 export async function optimizeSchedule(request: OptimizeRequest, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+  return toResult(await searchSchedule(request, options));
+}
+
+/** The outcome with its lrs as a plain array (an indexed copy: a few times faster than Array.from). */
+export function toResult(outcome: OptimizeOutcome): OptimizeResult {
+  const lrs = new Array<number>(outcome.lrs.length);
+  for (let s = 0; s < lrs.length; s++) lrs[s] = outcome.lrs[s]!;
+  return { ...outcome, lrs };
+}
+
+/** `optimizeSchedule` with the lrs left as a Float64Array. */
+export async function searchSchedule(request: OptimizeRequest, options: OptimizeOptions = {}): Promise<OptimizeOutcome> {
   const t0 = performance.now();
   const req = normalizeRequest(request);
   const backend = await initBackend();
   const warnings: string[] = [];
   const notes = backendNotes();
   if (notes.length > 0 && backend !== 'node-gpu') warnings.push(`TF.js backend ${backend} (${notes.join('; ')})`);
-  const deadline = t0 + req.budgetMs;
   const { signal, onProgress } = options;
   const seed = options.seed ?? 1;
   const peak = req.peakLr;
@@ -186,7 +239,20 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
   };
   const params = req.params;
   const evaluate = (lrs: Float64Array) => predictMpl(lrs, [lrs.length - 1], params)[0]!;
+  const score = req.monotone ? evaluate : (lrs: Float64Array) => evaluate(lrs) + riseCharge(lrs, prefix.length, params[3]!);
+  const baselineStart = performance.now();
   const baselines = computeBaselines({ ...req, minLr: req.minLr });
+  const baselineMs = performance.now() - baselineStart;
+  // The search ends early enough for the answer's float64 evaluations (each about one baseline's).
+  const searchStart = performance.now();
+  const deadline = t0 + req.budgetMs - (ANSWER_EVALUATIONS * baselineMs) / BASELINE_EVALUATIONS;
+  /** The time `fraction` of the way from the search's start to its deadline. */
+  const searchAt = (fraction: number) => searchStart + (deadline - searchStart) * fraction;
+  if (deadline - searchStart < req.budgetMs / 2) {
+    warnings.push(
+      `the float64 baselines over ${req.totalSteps} steps took ${baselineMs.toFixed(0)} ms of the ${req.budgetMs} ms budget, leaving the search ${Math.max(0, deadline - searchStart).toFixed(0)} ms: raise budgetMs for runs this long`,
+    );
+  }
   const bestBaseline = Math.min(baselines.cosine.loss, baselines.linear.loss, baselines.wsd.loss, baselines.constant.loss);
 
   let iterations = 0;
@@ -220,8 +286,8 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
     }
   };
 
-  const coarseObjective = new FinalLossObjective({ ...req }, 1.2);
-  const fineObjective = new FinalLossObjective({ ...req }, 1);
+  const coarseObjective = new FinalLossObjective({ ...req, chargeRises: !req.monotone }, 1.2);
+  const fineObjective = new FinalLossObjective({ ...req, chargeRises: !req.monotone }, 1);
   let best: Candidate;
   try {
     report(0, 0, Infinity);
@@ -233,14 +299,15 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
     fineObjective.dispose();
   }
   if (signal?.aborted) throw new AbortError();
+  const stoppedByBudget = performance.now() > deadline;
 
   // Export: a spec with as few knots as keep the loss (within 1e-9), re-expanded exactly.
   const floorLr = req.monotone && req.finalLr !== undefined ? Math.max(req.minLr, req.finalLr) : req.minLr;
   let exported = toPiecewiseSpec(best.lrs, { peakLr: peak, prefixLength: prefix.length, floorLr, tolerance: 0, finalLr: req.finalLr });
-  let exportedLoss = evaluate(exported.lrs);
+  let exportedLoss = score(exported.lrs);
   for (const relTol of [1e-4, 1e-5, 1e-6]) {
     const thinned = toPiecewiseSpec(best.lrs, { peakLr: peak, prefixLength: prefix.length, floorLr, tolerance: relTol * peak, finalLr: req.finalLr });
-    const loss = evaluate(thinned.lrs);
+    const loss = score(thinned.lrs);
     if (loss <= exportedLoss + 1e-9) {
       exported = thinned;
       exportedLoss = loss;
@@ -249,16 +316,22 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
   }
   const lrs = exported.lrs;
   const predictedFinalLoss = evaluate(lrs);
-  const steps = evenSteps(req.totalSteps, 500);
+  const steps = curveSteps(lrs);
   const curve = { steps, loss: Array.from(predictMpl(lrs, steps, params)) };
+  const rises = countRises(lrs, prefix.length);
+  if (rises > 0) {
+    warnings.push(
+      `the schedule raises the lr at ${rises} step${rises === 1 ? '' : 's'} after warmup: the law was fitted on monotone decays, so its prediction for lr increases is an extrapolation`,
+    );
+  }
   if (predictedFinalLoss > bestBaseline) {
     warnings.push(`the optimized schedule (${predictedFinalLoss.toFixed(6)}) does not beat the best baseline (${bestBaseline.toFixed(6)}): raise budgetMs or restarts, or try space "free"`);
   }
-  if (performance.now() > deadline) warnings.push(`stopped at the time budget of ${req.budgetMs} ms before converging`);
+  if (stoppedByBudget) warnings.push(`stopped at the time budget of ${req.budgetMs} ms before converging`);
   report(1, iterations, predictedFinalLoss);
   return {
     schedule: exported.spec,
-    lrs: Array.from(lrs),
+    lrs,
     predictedFinalLoss,
     curve,
     baselines,
@@ -277,7 +350,7 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
   async function optimizeFree(): Promise<Candidate> {
     const grids = COARSE_BLOCKS.map((n) => gridSizes(problem, n)).filter((g, i, all) => all.findIndex((h) => h.length === g.length) === i);
     const coarse: { sizes: Float64Array; y: Float64Array; loss: number }[] = [];
-    const coarseEnd = t0 + req.budgetMs * 0.6;
+    const coarseEnd = searchAt(0.6);
     for (let gi = 0; gi < grids.length; gi++) {
       const sizes = grids[gi]!;
       const rows = Math.max(1, Math.round(req.restarts / grids.length));
@@ -292,7 +365,7 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
     coarse.sort((a, b) => a.loss - b.loss);
     const top = coarse.slice(0, 2).map((c) => {
       const lrs = staircaseLrs(problem, c.sizes, c.y);
-      return { lrs, loss: evaluate(lrs) };
+      return { lrs, loss: score(lrs) };
     });
     top.sort((a, b) => a.loss - b.loss);
     let best: Candidate = top[0]!;
@@ -310,9 +383,27 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
       const result = await stage(fineObjective, freeBatch(problem, fine, init, 0.002), 400, deadline, 0.6, 0.98);
       for (let r = 0; r < top.length; r++) {
         const lrs = staircaseLrs(problem, fine, result.theta.subarray(r * fine.length, (r + 1) * fine.length));
-        const loss = evaluate(lrs);
+        const loss = score(lrs);
         if (loss < best.loss) best = { lrs, loss };
       }
+    }
+    if (!req.monotone) best = withoutRises(best, best.lrs, prefix.length, (values) => values);
+    return best;
+  }
+
+  /**
+   * Without monotonicity the search leaves rises that do not pay (often tiny ones): `best`, or a copy
+   * with the rises of its `values` (per-step lrs or knots, from `from`) flattened when that scores no
+   * worse. With a pinned final lr, flattened once above it and once below it (keeping the last rise).
+   */
+  function withoutRises(best: Candidate, values: Float64Array, from: number, toLrs: (values: Float64Array) => Float64Array): Candidate {
+    const n = values.length;
+    const pinned = problem.yFinal !== undefined;
+    const tries = pinned ? [flattenRises(values, from, n - 1), flattenRises(values, from, n - 1, values[n - 1])] : [flattenRises(values, from, n)];
+    for (const flat of tries) {
+      const lrs = toLrs(flat);
+      const loss = score(lrs);
+      if (loss <= best.loss) best = { lrs, loss };
     }
     return best;
   }
@@ -330,12 +421,12 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
       lrs.set(post, prefix.length);
       return lrs;
     };
-    const result = await stage(coarseObjective, piecewiseBatch(problem, offsets, sizes, init, 0.01), 1500, t0 + req.budgetMs * 0.7, 0, 0.7, 150);
+    const result = await stage(coarseObjective, piecewiseBatch(problem, offsets, sizes, init, 0.01), 1500, searchAt(0.7), 0, 0.7, 150);
     const k = offsets.length;
     const order = Array.from({ length: result.loss.length }, (_, r) => r).sort((a, b) => result.loss[a]! - result.loss[b]!);
     const top = order.slice(0, 2);
     let best: Candidate = { lrs: toLrs(result.theta.subarray(top[0]! * k, top[0]! * k + k)), loss: Infinity };
-    best.loss = evaluate(best.lrs);
+    best.loss = score(best.lrs);
     if (performance.now() < deadline - 50) {
       const fine = gridSizes(problem, FINE_BLOCKS_MAX);
       const fineInit = new Float64Array(top.length * k);
@@ -343,15 +434,17 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
       const refined = await stage(fineObjective, piecewiseBatch(problem, offsets, fine, fineInit, 0.002), 300, deadline, 0.7, 0.98);
       for (let r = 0; r < top.length; r++) {
         const lrs = toLrs(refined.theta.subarray(r * k, r * k + k));
-        const loss = evaluate(lrs);
+        const loss = score(lrs);
         if (loss < best.loss) best = { lrs, loss };
       }
       for (const r of top.slice(1)) {
         const lrs = toLrs(result.theta.subarray(r * k, r * k + k));
-        const loss = evaluate(lrs);
+        const loss = score(lrs);
         if (loss < best.loss) best = { lrs, loss };
       }
     }
+    // Rises flattened on the knot values, which keeps the pieces.
+    if (!req.monotone) best = withoutRises(best, Float64Array.from(offsets, (o) => best.lrs[prefix.length + o]! / peak), 0, toLrs);
     return best;
   }
 
@@ -380,11 +473,13 @@ export async function optimizeSchedule(request: OptimizeRequest, options: Optimi
     let best: Candidate | undefined;
     const order = Array.from({ length: rowShapes.length }, (_, r) => r).sort((a, b) => result.loss[a]! - result.loss[b]!);
     const first = prefix.length;
-    for (const r of order.slice(0, Math.min(order.length, 2 * shapes.length))) {
+    candidates: for (const r of order.slice(0, Math.min(order.length, 2 * shapes.length))) {
       const shape = rowShapes[r]!;
       const final = result.theta[2 * r + 1]! * peak;
       const center = first + Math.round(result.theta[2 * r]! * problem.postSteps);
       for (const delta of [0, -1, 1, -8, 8, -32, 32]) {
+        // Each candidate costs a full-length float64 evaluation: past the deadline, keep the best so far.
+        if (best && performance.now() > deadline) break candidates;
         const decayStart = Math.min(req.totalSteps - 1, Math.max(first, center + delta));
         const finalText = req.finalLr !== undefined ? String(req.finalLr) : String(Number(final.toPrecision(12)));
         const familySchedule = `wsd:${head},decayStart=${decayStart},final=${finalText},shape=${shape}`;

@@ -18,6 +18,15 @@
  * `1 - (1+u)^-beta` is evaluated as `-expm1(-beta log1p(u))` to keep float32 digits for small u.
  * Learning rate 0 (lr^-gamma infinite): y is floored at a tiny value inside the power, which gives
  * the law's limit (a step at lr 0 after steps at lr 0 contributes nothing; see src/laws/mpl.ts).
+ *
+ * Schedules that raise the lr (`monotone: false`) are outside what the law was fitted on, and there
+ * it rewards oscillation without bound: a drop from x to y realizes its loss drop at the faster rate
+ * C y^-gamma, the rise back recovers it at the slower C x^-gamma, so every down-up cycle nets a gain
+ * (all of it at once when y = 0), and many cycles drive the predicted loss below L0. A floor on the lr
+ * does not stop it (a floor of 0.1 x peak still reaches a predicted loss of -0.2 at 24,000 steps).
+ * With `chargeRises` the objective adds B' x (each rise, in peak units): a rise then costs more than
+ * the largest drop it can enable (B' times its size), so no cycle pays and the objective stays
+ * bounded below (by L0 - B'). The reported loss is always the law's, without the charge.
  */
 import { tf } from './backend.js';
 
@@ -26,6 +35,21 @@ export interface LawSetup {
   totalSteps: number;
   peakLr: number;
   warmupSteps: number;
+  /** Add B x (sum of the lr rises) to the loss (see the file comment); for non-monotone searches. */
+  chargeRises?: boolean;
+}
+
+/**
+ * The charge for lr rises after the warmup (see the file comment): B times the sum of the increases
+ * lrs[s] - lrs[s-1] for s >= `from`. Float64, for comparing candidates the way the search does.
+ */
+export function riseCharge(lrs: Float64Array, from: number, B: number): number {
+  let sum = 0;
+  for (let s = Math.max(1, from); s < lrs.length; s++) {
+    const d = lrs[s]! - lrs[s - 1]!;
+    if (d > 0) sum += d;
+  }
+  return B * sum;
 }
 
 /** The fixed prefix of every schedule: the grammar's linear warmup (or one step at peak without warmup). */
@@ -51,6 +75,7 @@ export class FinalLossObjective {
   private readonly gamma: number;
   private readonly prefixSum: number;
   private readonly lastPrefixY: number;
+  private readonly chargeRises: boolean;
   private readonly warm?: { dy: tf.Tensor1D; rate: tf.Tensor1D; gap: tf.Tensor1D };
 
   /**
@@ -71,6 +96,7 @@ export class FinalLossObjective {
     this.C1 = C * peak ** (1 - gamma);
     this.beta = beta;
     this.gamma = gamma;
+    this.chargeRises = setup.chargeRises ?? false;
     const y = Array.from(this.prefix, (lr) => lr / peak);
     let sum = 0;
     for (const v of y) sum += v;
@@ -132,6 +158,7 @@ export class FinalLossObjective {
       const rate = tf.mul(tf.pow(tf.maximum(y, Y_FLOOR), -this.gamma), this.C1);
       const keep = tf.neg(tf.expm1(tf.mul(tf.log1p(tf.mul(rate, gaps)), -this.beta)));
       let drop = tf.sum(tf.mul(dy, keep), 1);
+      if (this.chargeRises) drop = tf.add(drop, tf.sum(tf.relu(dy), 1));
       if (this.warm) {
         const u = tf.mul(tf.add(this.warm.gap, post), this.warm.rate); // [R, K]
         const wkeep = tf.neg(tf.expm1(tf.mul(tf.log1p(u), -this.beta)));

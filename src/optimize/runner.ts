@@ -1,5 +1,6 @@
 /**
- * Jobs in this process. Optimizations: a FIFO queue run one at a time (the TF.js backend is shared).
+ * Jobs in this process. Optimizations: a FIFO queue run one at a time, each by the optimizer it was
+ * submitted with (the route's runs on worker threads, see pool.ts).
  * Other long work that runs elsewhere (fits on the fit worker pool) is tracked with `track`. Progress
  * is written to the jobs table (throttled) and published to listeners (the SSE stream).
  * One runner per database; created by the first route plugin that asks for it.
@@ -8,7 +9,10 @@ import { EventEmitter } from 'node:events';
 import type { Db } from '../store/db.js';
 import { failUnfinishedJobs, getJob, insertJob, markDone, markFailed, markRunning, updateProgress } from '../store/jobs.js';
 import { insertSchedule } from '../store/schedules.js';
-import { optimizeSchedule, type OptimizeProgress, type OptimizeRequest, type OptimizeResult } from './index.js';
+import { optimizeSchedule, type OptimizeOptions, type OptimizeProgress, type OptimizeRequest, type OptimizeResult } from './index.js';
+
+/** Runs one optimization: `optimizeSchedule` on this thread, or an OptimizePool's `run` (pool.ts). */
+export type Optimizer = (request: OptimizeRequest, options: OptimizeOptions) => Promise<OptimizeResult>;
 
 export type JobEvent =
   | { type: 'progress'; data: OptimizeProgress | { progress: number } }
@@ -16,7 +20,11 @@ export type JobEvent =
   | { type: 'failed'; data: { error: string } };
 
 /** What a finished optimization stores and returns: the result with the id of its stored schedule. */
-export function storeResult(db: Db, request: OptimizeRequest & { law?: string; fit?: number }, result: OptimizeResult): OptimizeResult & { scheduleId: number } {
+export function storeResult<R extends Pick<OptimizeResult, 'schedule' | 'predictedFinalLoss' | 'space'> & { lrs: ArrayLike<number> }>(
+  db: Db,
+  request: OptimizeRequest & { law?: string; fit?: number },
+  result: R,
+): R & { scheduleId: number } {
   const schedule = insertSchedule(db, {
     spec: result.schedule,
     totalSteps: result.lrs.length,
@@ -33,7 +41,7 @@ export function storeResult(db: Db, request: OptimizeRequest & { law?: string; f
 }
 
 export class JobRunner {
-  private readonly queue: { id: number; request: OptimizeRequest & { fit?: number } }[] = [];
+  private readonly queue: { id: number; request: OptimizeRequest & { fit?: number }; optimize: Optimizer }[] = [];
   private readonly events = new EventEmitter();
   private running: { id: number; controller: AbortController } | undefined;
   /** Tracked jobs not ended yet, with the controller that stops their work. */
@@ -46,10 +54,10 @@ export class JobRunner {
     failUnfinishedJobs(db, 'server restarted');
   }
 
-  /** Queue an optimization; returns the job id. */
-  submit(request: OptimizeRequest & { fit?: number }): number {
+  /** Queue an optimization, run by `optimize` (on this thread by default); returns the job id. */
+  submit(request: OptimizeRequest & { fit?: number }, optimize: Optimizer = optimizeSchedule): number {
     const job = insertJob(this.db, request as unknown as Record<string, unknown>);
-    this.queue.push({ id: job.id, request });
+    this.queue.push({ id: job.id, request, optimize });
     if (!this.running) this.idle = this.drain();
     return job.id;
   }
@@ -151,13 +159,13 @@ export class JobRunner {
 
   private async drain(): Promise<void> {
     while (!this.closed && this.queue.length > 0) {
-      const { id, request } = this.queue.shift()!;
+      const { id, request, optimize } = this.queue.shift()!;
       const controller = new AbortController();
       this.running = { id, controller };
       markRunning(this.db, id);
       let lastWrite = 0;
       try {
-        const result = await optimizeSchedule(request, {
+        const result = await optimize(request, {
           signal: controller.signal,
           onProgress: (p) => {
             const t = performance.now();

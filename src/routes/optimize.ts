@@ -1,12 +1,14 @@
 /**
  * POST /optimize-schedule: the schedule with the lowest predicted final loss under a stored mpl
  * fit or given mpl params (src/optimize). 200 with the result and the id of its stored schedule,
- * or with `?async=1` 202 `{jobId}` (follow at /jobs/{id} and /jobs/{id}/events).
+ * or with `?async=1` 202 `{jobId}` (follow at /jobs/{id} and /jobs/{id}/events). Searches run on
+ * worker threads (src/optimize/pool.ts), so a long one never stalls other requests.
  */
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../errors.js';
 import { getFit } from '../store/fits.js';
-import { optimizeSchedule, normalizeRequest, OptimizeRequestError, type OptimizeRequest } from '../optimize/index.js';
+import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeRequest } from '../optimize/index.js';
+import { OptimizePool } from '../optimize/pool.js';
 import { jobRunner, storeResult } from '../optimize/runner.js';
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
@@ -68,7 +70,13 @@ export function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody)
 
 export default async function optimizeRoutes(app: FastifyInstance) {
   const runner = jobRunner(app.db);
-  app.addHook('onClose', async () => runner.close('server stopped'));
+  const pool = new OptimizePool();
+  // A listening server starts its first worker now, so the first search does not wait for it.
+  app.addHook('onListen', async () => pool.warm());
+  app.addHook('onClose', async () => {
+    await runner.close('server stopped');
+    await pool.close();
+  });
 
   app.post<{ Body: OptimizeBody; Querystring: { async?: number } }>(
     '/optimize-schedule',
@@ -76,14 +84,17 @@ export default async function optimizeRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const resolved = resolveOptimizeRequest(app, request.body);
       if (request.query.async === 1) {
-        const jobId = runner.submit(resolved);
+        const jobId = runner.submit(resolved, async (req, options) => toResult(await pool.run(req, options)));
         return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
       }
       // A client that goes away stops its search.
       const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
       try {
-        const result = await optimizeSchedule(resolved, { signal });
-        return storeResult(app.db, resolved, result);
+        const { lrs, lrsJson, ...stored } = storeResult(app.db, resolved, await pool.run(resolved, { signal, lrsJson: true }));
+        // The lrs come as JSON text from the worker: serializing millions of them here would hold the event loop.
+        const lrsText = lrsJson ?? Buffer.from(JSON.stringify(Array.from(lrs)));
+        const body = Buffer.concat([Buffer.from('{"lrs":'), lrsText, Buffer.from(`,${JSON.stringify(stored).slice(1)}`)]);
+        return reply.type('application/json; charset=utf-8').send(body);
       } catch (error) {
         throw clientGoneError(signal, error);
       } finally {
