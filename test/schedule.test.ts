@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandSchedule, sampleSteps, evenSteps } from '../src/schedule/expand.js';
 import { parseSchedule, formatSchedule, ScheduleError } from '../src/schedule/spec.js';
+import { expandScheduleCached } from '../src/schedule/cache.js';
 
 const peak = 3e-4;
 const warmup = 2160;
@@ -118,4 +119,12 @@ test('sampleSteps and evenSteps always include the last step', () => {
   const even = evenSteps(72000, 500);
   assert.equal(even[even.length - 1], 71999);
   assert.ok(even.length >= 500 && even.length <= 502);
+});
+
+test('expandScheduleCached: one shared array per canonical spec, equal to expandSchedule', () => {
+  const a = expandScheduleCached(parseSchedule('cosine:peak=3e-4,warmup=100,total=1000,final=3e-5'));
+  const b = expandScheduleCached(parseSchedule('cosine:total=1000,peak=0.0003,final=0.00003,warmup=100'));
+  assert.equal(a, b, 'the same spec written two ways is one entry');
+  assert.deepEqual(Array.from(a), Array.from(expandSchedule('cosine:peak=3e-4,warmup=100,total=1000,final=3e-5')));
+  assert.notEqual(expandScheduleCached(parseSchedule('cosine:peak=3e-4,warmup=100,total=1000,final=0')), a);
 });

@@ -10,7 +10,8 @@ import { evaluateMetrics } from '../fit/index.js';
 import type { LawId } from '../laws/law.js';
 import { getFit } from '../store/fits.js';
 import { getCurveWithSchedule } from '../store/curves.js';
-import { expandSchedule, evenSteps, sampleSteps } from '../schedule/expand.js';
+import { evenSteps, sampleSteps } from '../schedule/expand.js';
+import { expandScheduleCached } from '../schedule/cache.js';
 import { parseSchedule, formatSchedule } from '../schedule/spec.js';
 
 interface PredictQuery {
@@ -103,7 +104,7 @@ export default async function predictRoutes(app: FastifyInstance) {
     let curve: ReturnType<typeof getCurveWithSchedule> | undefined;
     if (q.schedule !== undefined) {
       const spec = parseSchedule(q.schedule);
-      lrs = expandSchedule(spec);
+      lrs = expandScheduleCached(spec);
       scheduleText = formatSchedule(spec);
     } else {
       curve = getCurveWithSchedule(db, q.curve!, 'curve');
