@@ -2,10 +2,11 @@
  * Dashboard end to end in a real browser (Debian's Chromium via playwright-core) against the
  * real server on a temp database seeded with the demo curves: the curves are listed, a CSV
  * is uploaded by drag and drop, a bad upload shows the API's problem detail, a fit is made
- * from the UI and drawn, a what-if schedule shows the final loss GET /predict gives for the
- * same spec (family form and dragged piecewise knots), an optimize run shows progress from
- * the job's event stream and ends with results and downloads. Screenshots go to a temp
- * folder (printed). Skips only when /usr/bin/chromium is missing.
+ * from the UI and drawn (its leave-one-out table once the background folds are done), a
+ * what-if schedule shows the final loss GET /predict gives for the same spec (family form and
+ * dragged piecewise knots), an optimize run shows progress from the job's event stream and ends
+ * with results and downloads. Screenshots go to a temp folder (printed). Skips only when
+ * /usr/bin/chromium is missing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -132,6 +133,15 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       assert.equal(await page.locator('[data-testid=metrics-table] tbody tr').count(), fit.metrics.perCurve.length + 1);
       const points = Number(await page.getAttribute('#view-fits .fit-chart', 'data-points'));
       assert.ok(points > 0, 'the fit chart has points');
+      // Leave-one-out is computed after the fit answers: "computing…" until the view's poll finds it done.
+      const looShown = await page.locator('[data-testid=loo-pending], [data-testid=loo-table]').first().getAttribute('data-testid');
+      console.log(`  leave-one-out when the fit was first drawn: ${looShown === 'loo-pending' ? 'computing' : 'done'}`);
+      if (looShown === 'loo-pending') console.log(`  looked at: ${await shot(page, '3-fit-loo-pending')}`);
+      await page.waitForSelector('[data-testid=loo-table]', { timeout: 5 * 60_000 });
+      const done = (await api(`/fits/${fitId}`)).body;
+      assert.equal(done.leaveOneOut.status, 'done');
+      assert.equal(await page.locator('[data-testid=loo-table] tbody tr').count(), done.leaveOneOut.perCurve.length + 1);
+      assert.equal(await page.locator('[data-testid=loo-pending]').count(), 0);
       console.log(`  looked at: ${await shot(page, '3-fit')}`);
     });
 

@@ -108,7 +108,7 @@ test('over real HTTP, synchronous fits and schedule searches answer, and a fit w
 
     // A long fit whose client goes away stops: nothing is stored and the next fit is not held up.
     const leaving = new AbortController();
-    const abandoned = post('/fit', { curveIds, law: 'mpl', options: { adamIterations: 100000 } }, leaving.signal).catch((e: Error) => e.name);
+    const abandoned = post('/fit', { curveIds, law: 'mpl', options: { method: 'adam', adamIterations: 100000 } }, leaving.signal).catch((e: Error) => e.name);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     leaving.abort();
     assert.equal(await abandoned, 'AbortError');

@@ -22,6 +22,11 @@ export interface FitParam { name: string; value: number; stderr: number | null; 
 export interface Metric { r2: number; mae: number; rmse: number; predE: number; worstE: number }
 export interface CurveMetric extends Metric { curveId: number; name: string }
 export interface MetricSet { perCurve: CurveMetric[]; mean: Metric }
+/**
+ * Where a fit's leave-one-out metrics stand: the server answers with the main fit and computes them
+ * in the background (poll GET /fits/{id} while pending).
+ */
+export interface LeaveOneOutState { status: 'pending' | 'done' | 'failed'; error?: string }
 export interface Fit {
   id: number;
   law: 'mpl' | 'lra';
@@ -32,7 +37,10 @@ export interface Fit {
   wallMs: number;
   converged: boolean;
   metrics: MetricSet;
+  /** The leave-one-out metrics once done (else null). */
   leaveOneOut: MetricSet | null;
+  /** Null when leave-one-out is not computed (one curve, or switched off). */
+  leaveOneOutState: LeaveOneOutState | null;
   notes: string[];
   createdAt: string;
 }
@@ -126,10 +134,18 @@ function metricSet(raw: Raw | null | undefined): MetricSet | null {
   const rows: Raw[] = raw.perCurve ?? raw.curves ?? [];
   return { perCurve: rows.map(flatMetric), mean: raw.mean };
 }
-/** A fit as the views use it: `metrics.perCurve` / `leaveOneOut.perCurve`, also from a report's `curves` + `mean`. */
+/**
+ * A fit as the views use it: `metrics.perCurve` / `leaveOneOut.perCurve`, also from a report's `curves` + `mean`;
+ * `leaveOneOut` as `{status: pending | done | failed, …}` or metrics alone (done).
+ */
 export function normalizeFit(raw: Raw): Fit {
   const metrics = metricSet(raw.metrics ?? (raw.curves ? { curves: raw.curves, mean: raw.mean } : null)) ?? { perCurve: [], mean: {} as Metric };
-  return { ...raw, metrics, leaveOneOut: metricSet(raw.leaveOneOut), notes: raw.notes ?? [] } as Fit;
+  const loo: Raw | null = raw.leaveOneOut ?? null;
+  const looMetrics = loo && (loo.perCurve || loo.curves) && loo.mean ? metricSet(loo) : null;
+  const leaveOneOutState: LeaveOneOutState | null = loo
+    ? { status: loo.status ?? (looMetrics ? 'done' : 'pending'), ...(loo.error !== undefined ? { error: String(loo.error) } : {}) }
+    : null;
+  return { ...raw, metrics, leaveOneOut: looMetrics, leaveOneOutState, notes: raw.notes ?? [] } as Fit;
 }
 
 async function request<T>(method: string, url: string, body?: unknown, init: RequestInit = {}): Promise<T> {

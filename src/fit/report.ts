@@ -11,7 +11,21 @@ function metricsLine(m: CurveMetrics): string {
   return `R2 ${m.r2.toFixed(4)}  MAE ${m.mae.toFixed(5)}  RMSE ${m.rmse.toFixed(5)}  PredE ${m.predE.toFixed(5)}  WorstE ${m.worstE.toFixed(5)}`;
 }
 
-export function formatReport(report: FitReport): string {
+/**
+ * Where a fit's leave-one-out part stands while its report has none: the API runs the folds after the
+ * main fit (src/routes/fits.ts), so a stored report says pending, then failed, until they are done.
+ */
+export type LeaveOneOutStatus = { status: 'pending' } | { status: 'failed'; error: string };
+
+/** The report's leave-one-out section for a status (no metrics yet). */
+export function leaveOneOutStatusText(status: LeaveOneOutStatus): string {
+  return status.status === 'pending'
+    ? `[[Leave-one-curve-out]] pending: the folds run in the background after the main fit`
+    : `[[Leave-one-curve-out]] failed: ${status.error}`;
+}
+
+/** The report as text; `leaveOneOut` gives the status of leave-one-out metrics not in the report yet. */
+export function formatReport(report: FitReport, leaveOneOut?: LeaveOneOutStatus): string {
   const out: string[] = [];
   out.push(`[[Fit Statistics]]`);
   out.push(`    law                = ${report.law}`);
@@ -35,6 +49,8 @@ export function formatReport(report: FitReport): string {
     out.push(`[[Leave-one-curve-out]] (each curve predicted by a fit on the others)`);
     for (const c of report.leaveOneOut.curves) out.push(`    ${c.name}: ${metricsLine(c.metrics)}`);
     out.push(`    mean: ${metricsLine(report.leaveOneOut.mean)}`);
+  } else if (leaveOneOut) {
+    out.push(leaveOneOutStatusText(leaveOneOut));
   }
   if (report.notes.length > 0) {
     out.push(`[[Notes]]`);

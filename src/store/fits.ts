@@ -72,6 +72,20 @@ export function listFits(db: Db, limit: number, offset: number): { items: Stored
   return { items: rows.map(fromRow), total };
 }
 
+/**
+ * Replace a fit's report and nothing else (the API completes leave-one-out this way). Returns false,
+ * having written nothing, when the fit is gone (deleted meanwhile).
+ */
+export function updateFitReport(db: Db, id: number, report: Record<string, unknown>): boolean {
+  return db.prepare('UPDATE fits SET report = ? WHERE id = ?').run(JSON.stringify(report), id).changes > 0;
+}
+
+/** Fits whose report says their leave-one-out metrics are still being computed (`leaveOneOut.status` 'pending'). */
+export function fitsWithPendingLeaveOneOut(db: Db): StoredFit[] {
+  const rows = db.prepare(`SELECT * FROM fits WHERE json_extract(report, '$.leaveOneOut.status') = 'pending' ORDER BY id`).all() as FitRow[];
+  return rows.map(fromRow);
+}
+
 export function deleteFit(db: Db, id: number): void {
   if (db.prepare('DELETE FROM fits WHERE id = ?').run(id).changes === 0) throw notFound(`no fit with id ${id}`, 'id');
 }

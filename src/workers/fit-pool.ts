@@ -1,12 +1,12 @@
 /**
  * Runs fits on a pool of worker threads (src/workers/fit-worker.ts, on WorkerPool: pool.ts). A fit
- * request is split into its main fit and its leave-one-curve-out folds, which are independent and
- * run side by side on the pool's threads (on 2 cores a 3-curve fit with leave-one-out takes about
- * two thirds of the time of running them in turn). When one task of a fit fails or the fit is
- * aborted, the fit's other tasks are dropped (queued) or stopped (running), so they never hold up
- * later fits.
+ * request is split into its main fit (`run`) and its leave-one-curve-out folds (`leaveOneOut`), so
+ * the API can answer with the main fit at once and complete leave-one-out in the background. The
+ * folds are background tasks on the pool: they run side by side on its threads, and a later fit's
+ * main task starts before any of them that is still queued (a running fold is not interrupted).
+ * Folds that fail or are cancelled stop the fit's other folds.
  */
-import { attachLeaveOneOut, formatReport, wantsLeaveOneOut, type CurveFitMetrics, type FitReport, type FitRequest } from '../fit/index.js';
+import type { CurveFitMetrics, FitReport, FitRequest } from '../fit/index.js';
 import { FitInputError } from '../fit/options.js';
 import { defaultPoolSize, WorkerPool, type TaskFailure } from './pool.js';
 import type { FitTaskBody, FitTaskResult } from './fit-worker.js';
@@ -17,13 +17,20 @@ function taskError(msg: TaskFailure): Error {
   return Object.assign(msg.name === 'RangeError' ? new RangeError(msg.message) : new Error(msg.message), { name: msg.name });
 }
 
-type TaskBody = { kind: 'main' } | { kind: 'fold'; fold: number };
 type Done = Extract<FitTaskResult, { ok: true }>;
 
 export interface FitRunHooks {
   onProgress?: (fraction: number) => void;
   onStart?: () => void;
   signal?: AbortSignal;
+}
+
+/** A fit's leave-one-out folds, queued or running on the pool. */
+export interface LeaveOneOutRun {
+  /** The folds' metrics in curve order; rejects with the first fold error (the other folds are stopped) or the cancel reason. */
+  done: Promise<CurveFitMetrics[]>;
+  /** Stop the folds (queued ones are dropped, running ones' workers ended); `done` rejects with `reason`. */
+  cancel: (reason: Error) => void;
 }
 
 /** Default pool size: one worker per core, at most 4. */
@@ -37,51 +44,56 @@ export class FitPool {
   }
 
   /**
-   * Fit on the pool: the main fit and each leave-one-out fold as separate tasks. Rejects with the
-   * first task error (RangeError for unusable input), after stopping the fit's other tasks.
-   * `wallMs` is the time from the first task's start to the end (queueing behind other fits left out).
-   * `onStart` is called when the first task starts; `onProgress` gets the fraction done over all
-   * tasks (each counts the same; never decreasing). Aborting `signal` stops the fit's tasks and
+   * The main fit of `request` on the pool, without leave-one-out (see `leaveOneOut`). Rejects with
+   * the task's error (FitInputError or RangeError for unusable input). `wallMs` is the time from the
+   * task's start to its end (queueing left out). `onStart` is called when it starts; `onProgress`
+   * gets the fraction done (never decreasing, 1 at the end). Aborting `signal` stops the task and
    * rejects with the abort reason.
    */
-  async run(request: FitRequest, hooks: FitRunHooks = {}): Promise<{ report: FitReport; text: string }> {
+  async run(request: FitRequest, hooks: FitRunHooks = {}): Promise<FitReport> {
     const { onProgress, onStart, signal } = hooks;
     signal?.throwIfAborted();
     let started = performance.now();
-    // The fit's tasks form one group: they start their wall time together and are cancelled together.
+    let shown = 0;
+    const progress = (fraction: number) => {
+      shown = Math.max(shown, fraction);
+      onProgress?.(shown);
+    };
     const group = {};
-    let anyStarted = false;
-    const onTaskStart = () => {
-      if (anyStarted) return;
-      anyStarted = true;
-      started = performance.now();
-      onStart?.();
-    };
-    const taskCount = 1 + (wantsLeaveOneOut(request) ? request.curves.length : 0);
-    const done = new Float64Array(taskCount);
-    const progressOf = (task: number) => (fraction: number) => {
-      done[task] = Math.max(done[task]!, fraction);
-      onProgress?.(done.reduce((a, b) => a + b, 0) / taskCount);
-    };
-    const task = (index: number, body: TaskBody) =>
-      this.pool.run({ request, ...body }, { group, onStart: onTaskStart, onProgress: progressOf(index) }).then((r) => (progressOf(index)(1), r));
-    const tasks = [task(0, { kind: 'main' }), ...Array.from({ length: taskCount - 1 }, (_, fold) => task(fold + 1, { kind: 'fold', fold }))];
     const onAbort = () => this.pool.cancelGroup(group, signal!.reason instanceof Error ? signal!.reason : new Error('fit cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const [main, ...folds] = await Promise.all(tasks);
-      const { report } = main as Extract<Done, { kind: 'main' }>;
-      if (folds.length > 0) attachLeaveOneOut(report, folds.map((f) => (f as Extract<Done, { kind: 'fold' }>).metrics as CurveFitMetrics));
+      const onTaskStart = () => {
+        started = performance.now();
+        onStart?.();
+      };
+      const done = await this.pool.run({ request, kind: 'main' }, { group, onStart: onTaskStart, onProgress: progress });
+      const { report } = done as Extract<Done, { kind: 'main' }>;
       report.wallMs = performance.now() - started;
-      return { report, text: formatReport(report) };
-    } catch (error) {
-      // Folds fail for the same input errors as the main fit: stop the rest, report the first error.
-      tasks.forEach((t) => t.catch(() => undefined));
-      this.pool.cancelGroup(group, error as Error);
-      throw error;
+      progress(1);
+      return report;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Queue the leave-one-curve-out folds of `request` (one task per curve) as background tasks: they
+   * start when no main fit is waiting for a worker. See LeaveOneOutRun.
+   */
+  leaveOneOut(request: FitRequest): LeaveOneOutRun {
+    const group = {};
+    const tasks = request.curves.map((_, fold) =>
+      this.pool.run({ request, kind: 'fold', fold }, { group, background: true }).then((r) => (r as Extract<Done, { kind: 'fold' }>).metrics),
+    );
+    for (const t of tasks) t.catch(() => undefined);
+    const done = Promise.all(tasks).catch((error: Error) => {
+      // Folds fail for the same reasons alike: stop the rest, report the first error.
+      this.pool.cancelGroup(group, error);
+      throw error;
+    });
+    done.catch(() => undefined); // a caller that never looks is no unhandled rejection
+    return { done, cancel: (reason) => this.pool.cancelGroup(group, reason) };
   }
 
   close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Worker thread that runs fit tasks, so a multi-second fit never blocks the server's event loop:
  * other requests and job progress streams keep flowing. A task is either the main fit of a request
- * (without leave-one-out) or one leave-one-curve-out fold; FitPool runs them side by side. While a
+ * (without leave-one-out) or one leave-one-curve-out fold; FitPool queues the folds after the main
+ * fit, as background tasks, and runs them side by side. While a
  * task runs, the worker posts its progress (fraction done, in steps of at least 2%).
  */
 import { FitInputError } from '../fit/options.js';

@@ -1,10 +1,12 @@
 /**
  * A pool of worker threads, each running one task at a time; the fit pool (fit-pool.ts) and the
  * schedule search pool (src/optimize/pool.ts) are built on it. Workers start on demand (or ahead,
- * with `warm`) up to the pool size and are kept for later tasks; tasks start in arrival order. A
- * cancelled task is dropped while queued, or its worker is ended at once while it runs (a long
- * numeric loop does not look at signals) and replaced on demand. Idle workers are unref'd so they
- * never keep the process alive.
+ * with `warm`) up to the pool size and are kept for later tasks; tasks start in arrival order, except
+ * that background tasks (`background: true`, e.g. a fit's leave-one-out folds) start only when no
+ * other task is queued: a later ordinary task overtakes queued background ones (a running task is
+ * never interrupted for it). A cancelled task is dropped while queued, or its worker is ended at
+ * once while it runs (a long numeric loop does not look at signals) and replaced on demand. Idle
+ * workers are unref'd so they never keep the process alive.
  *
  * The worker's side of the protocol: it receives `{id, ...task}` and posts `{id, progress}` any
  * number of times, then `{id, ok: true, ...}` or `{id, ok: false, name, message, field?}`.
@@ -35,6 +37,8 @@ export interface TaskHooks<Progress> {
   onProgress?: (progress: Progress) => void;
   /** Called when the task reaches a worker. */
   onStart?: () => void;
+  /** Queue the task behind every ordinary (not background) task, queued now or later; FIFO among background tasks. */
+  background?: boolean;
 }
 
 interface Queued<Task, Done, Progress> extends TaskHooks<Progress> {
@@ -133,7 +137,11 @@ export class WorkerPool<Task extends object, Done extends { id: number; ok: true
   run(task: Task, hooks: TaskHooks<Progress> = {}, transfer: ArrayBuffer[] = []): Promise<Done> {
     if (this.closed) return Promise.reject(new Error(`the ${this.options.name} pool is closed`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...hooks, message: { ...task, id: this.nextId++ }, transfer, resolve, reject });
+      const job: Queued<Task, Done, Progress> = { ...hooks, message: { ...task, id: this.nextId++ }, transfer, resolve, reject };
+      // Ordinary tasks go before the first queued background task: FIFO within each kind.
+      const firstBackground = hooks.background ? -1 : this.queue.findIndex((q) => q.background);
+      if (firstBackground < 0) this.queue.push(job);
+      else this.queue.splice(firstBackground, 0, job);
       this.dispatch();
     });
   }

@@ -1,7 +1,9 @@
 /**
  * Fits view: fit a law (MPL or LRA) to the selected curves, list and delete fits, and for
  * one fit show the fitted curve over the observed points, the residuals, the parameters
- * with standard errors, and per-curve and leave-one-out metrics.
+ * with standard errors, and per-curve and leave-one-out metrics. The server answers a fit with its
+ * main fit and computes leave-one-out in the background: while it is pending the view says so and
+ * polls GET /fits/{id} about every second, then shows the metrics (or why they failed).
  */
 import { api, ApiError, followJob, normalizeFit, toApiError, type Fit, type MetricSet, type Prediction } from '../api.js';
 import { Chart, color, type SeriesInput } from '../charts.js';
@@ -109,7 +111,7 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
     const ids = [...store.selected];
     if (!ids.length) return;
     createBtn.disabled = true;
-    const what = `Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}${ids.length > 1 ? ' (with leave-one-out refits)' : ''}`;
+    const what = `Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}`;
     setContent(createStatus, loadingState(`${what}…`));
     let jobId = '';
     const cancelBtn = h('button', { class: 'secondary small', 'data-testid': 'cancel-fit', onclick: () => void api.cancelJob(jobId).catch((err) => toast(toApiError(err).describe(), 'error')) }, 'Cancel');
@@ -118,7 +120,8 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
       jobId = String((await api.startFit(ids, law)).jobId);
       showProgress(0);
       const created = normalizeFit(await followJob(jobId, (p) => showProgress(p.progress)));
-      setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.`));
+      const looNote = created.leaveOneOutState?.status === 'pending' ? ' Leave-one-out follows in the background.' : '';
+      setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.${looNote}`));
       fit = created;
       await store.loadFits();
       store.setFit(created.id);
@@ -142,6 +145,71 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
     } catch (err) {
       toast(toApiError(err).describe(), 'error');
     }
+  }
+
+  /** While the shown fit's leave-one-out is pending: GET /fits/{id} about every second until it is done or failed. */
+  let looTimer: ReturnType<typeof setTimeout> | undefined;
+  function followLeaveOneOut(id: number) {
+    clearTimeout(looTimer);
+    looTimer = setTimeout(async () => {
+      if (fit?.id !== id || store.currentFit !== id) return;
+      let next: Fit;
+      try {
+        next = await api.getFit(id);
+      } catch (err) {
+        // Deleted meanwhile: stop; anything else (the network): try again.
+        if (!(err instanceof ApiError && err.status === 404)) followLeaveOneOut(id);
+        return;
+      }
+      if (fit?.id !== id || store.currentFit !== id) return;
+      if (next.leaveOneOutState?.status === 'pending') return followLeaveOneOut(id);
+      fit = next;
+      renderSummary(next);
+    }, 1000);
+  }
+
+  function leaveOneOutSection(f: Fit): HTMLElement {
+    const state = f.leaveOneOutState;
+    if (f.leaveOneOut) return metricsTable(f.leaveOneOut, 'loo-table');
+    if (state?.status === 'pending') return h('div', { 'data-testid': 'loo-pending' }, loadingState('leave-one-out: computing…'));
+    if (state?.status === 'failed') return h('p', { class: 'state error', 'data-testid': 'loo-failed' }, `leave-one-out failed: ${state.error ?? 'unknown error'}`);
+    return h('p', { class: 'muted' }, 'Not computed (needs at least two curves).');
+  }
+
+  /** The fit's header, stats, notes and tables (redrawn when its leave-one-out completes; the charts stay). */
+  function renderSummary(f: Fit) {
+    const m = f.metrics.mean;
+    const stat = (label: string, value: string, testId?: string) => h('div', { class: 'stat', 'data-testid': testId }, h('span', {}, label), h('strong', {}, value));
+    const looStatus = f.leaveOneOutState?.status;
+    const looMean = f.leaveOneOut ? fmtNum(f.leaveOneOut.mean.r2, 5) : looStatus === 'pending' ? 'computing…' : looStatus === 'failed' ? 'failed' : 'n/a';
+    setContent(
+      detailHead,
+      h('header', {}, h('h2', {}, `Fit #${f.id} · ${f.law.toUpperCase()}`), h('span', { class: `badge ${f.converged ? 'ok' : 'warn'}` }, f.converged ? 'converged' : 'not converged')),
+      h(
+        'div',
+        { class: 'stats' },
+        stat('curves', String(f.curveIds.length)),
+        stat('mean R²', fmtNum(m.r2, 5), 'fit-r2'),
+        stat('mean MAE', fmtNum(m.mae, 3)),
+        stat('LOO mean R²', looMean, 'loo-r2'),
+        stat('objective', fmtNum(f.objective, 4)),
+        stat('iterations', String(f.iterations)),
+        stat('time', `${fmtNum(f.wallMs / 1000, 3)} s`),
+      ),
+      f.notes?.length ? h('ul', { class: 'notes' }, ...f.notes.map((n) => h('li', {}, n))) : null,
+    );
+    setContent(
+      tables,
+      h('div', {}, h('h3', {}, 'Parameters'), h(
+        'table',
+        { class: 'data', 'data-testid': 'param-table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'value'), h('th', {}, '± stderr'), h('th', {}, 'bounds'))),
+        h('tbody', {}, ...f.params.map((p) => h('tr', {}, h('td', {}, p.name), h('td', {}, fmtNum(p.value, 5)), h('td', {}, p.stderr === null || p.stderr === undefined ? '—' : fmtNum(p.stderr, 3)), h('td', { class: 'muted' }, p.min !== undefined ? `[${fmtNum(p.min, 2)}, ${fmtNum(p.max, 2)}]` : '')))),
+      )),
+      h('div', {}, h('h3', {}, 'Per-curve metrics (in-sample)'), metricsTable(f.metrics, 'metrics-table')),
+      h('div', {}, h('h3', {}, 'Leave-one-out metrics'), leaveOneOutSection(f)),
+    );
+    if (looStatus === 'pending') followLeaveOneOut(f.id);
   }
 
   let detailToken = 0;
@@ -174,37 +242,9 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
       return;
     }
     const f = fit;
-    const m = f.metrics.mean;
-    const stat = (label: string, value: string, testId?: string) => h('div', { class: 'stat', 'data-testid': testId }, h('span', {}, label), h('strong', {}, value));
-    setContent(
-      detailHead,
-      h('header', {}, h('h2', {}, `Fit #${f.id} · ${f.law.toUpperCase()}`), h('span', { class: `badge ${f.converged ? 'ok' : 'warn'}` }, f.converged ? 'converged' : 'not converged')),
-      h(
-        'div',
-        { class: 'stats' },
-        stat('curves', String(f.curveIds.length)),
-        stat('mean R²', fmtNum(m.r2, 5), 'fit-r2'),
-        stat('mean MAE', fmtNum(m.mae, 3)),
-        stat('LOO mean R²', f.leaveOneOut ? fmtNum(f.leaveOneOut.mean.r2, 5) : 'n/a'),
-        stat('objective', fmtNum(f.objective, 4)),
-        stat('iterations', String(f.iterations)),
-        stat('time', `${fmtNum(f.wallMs / 1000, 3)} s`),
-      ),
-      f.notes?.length ? h('ul', { class: 'notes' }, ...f.notes.map((n) => h('li', {}, n))) : null,
-    );
+    renderSummary(f);
     curvePick.hidden = false;
     setContent(curvePick, h('option', { value: 'all' }, 'all curves'), ...f.curveIds.map((cid) => h('option', { value: String(cid) }, store.curveName(cid))));
-    setContent(
-      tables,
-      h('div', {}, h('h3', {}, 'Parameters'), h(
-        'table',
-        { class: 'data', 'data-testid': 'param-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'value'), h('th', {}, '± stderr'), h('th', {}, 'bounds'))),
-        h('tbody', {}, ...f.params.map((p) => h('tr', {}, h('td', {}, p.name), h('td', {}, fmtNum(p.value, 5)), h('td', {}, p.stderr === null || p.stderr === undefined ? '—' : fmtNum(p.stderr, 3)), h('td', { class: 'muted' }, p.min !== undefined ? `[${fmtNum(p.min, 2)}, ${fmtNum(p.max, 2)}]` : '')))),
-      )),
-      h('div', {}, h('h3', {}, 'Per-curve metrics (in-sample)'), metricsTable(f.metrics, 'metrics-table')),
-      h('div', {}, h('h3', {}, 'Leave-one-out metrics'), f.leaveOneOut ? metricsTable(f.leaveOneOut, 'loo-table') : h('p', { class: 'muted' }, 'Not computed (needs at least two curves).')),
-    );
     await renderCharts();
   }
 
