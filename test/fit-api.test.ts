@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { parseEvents, testApp } from './helpers.js';
 import { fitLaw } from '../src/fit/index.js';
 import { loadFixtureCurves } from '../src/fit/fixtures.js';
+import { FitPool, type LeaveOneOutRun } from '../src/workers/fit-pool.js';
+import { insertFit } from '../src/store/fits.js';
+import { openDb } from '../src/store/db.js';
+import { buildApp } from '../src/app.js';
 
 const PUBLISHED_100M = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
 const COSINE_24K = 'cosine:peak=3e-4,warmup=2160,total=24000,final=3e-5';
@@ -21,6 +25,33 @@ after(async () => ctx.close());
 const get = (url: string) => ctx.app.inject({ method: 'GET', url });
 const q = encodeURIComponent;
 
+/** Poll GET /fits/{id} until its leave-one-out is no longer pending; the fit then. */
+async function leaveOneOutSettled(id: number, app = ctx.app, timeoutMs = 5 * 60_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const fit = (await app.inject({ url: `/fits/${id}` })).json();
+    if (fit.leaveOneOut?.status !== 'pending') return fit;
+    assert.ok(Date.now() < until, `fit ${id}: leave-one-out still pending after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Record the leave-one-out runs the routes start (FitPool.leaveOneOut), while `body` runs. */
+async function watchingLeaveOneOut<T>(body: (runs: LeaveOneOutRun[]) => Promise<T>): Promise<T> {
+  const original = FitPool.prototype.leaveOneOut;
+  const runs: LeaveOneOutRun[] = [];
+  FitPool.prototype.leaveOneOut = function (this: FitPool, request) {
+    const run = original.call(this, request);
+    runs.push(run);
+    return run;
+  };
+  try {
+    return await body(runs);
+  } finally {
+    FitPool.prototype.leaveOneOut = original;
+  }
+}
+
 test('POST /fit fits mpl on the 25M training curves and stores the report', async () => {
   const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
   const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl' } });
@@ -35,12 +66,15 @@ test('POST /fit fits mpl on the 25M training curves and stores the report', asyn
   }
   assert.equal(fit.metrics.perCurve.length, 3);
   assert.ok(fit.metrics.mean.r2 > 0.99, `train R2 ${fit.metrics.mean.r2}`);
-  assert.equal(fit.leaveOneOut.perCurve.length, 3);
+  // The answer comes with the main fit: leave-one-out is computed in the background.
+  assert.deepEqual(fit.leaveOneOut, { status: 'pending' });
   assert.equal(typeof fit.text, 'string');
   assert.equal(typeof fit.converged, 'boolean');
 
-  const back = (await get(`/fits/${fit.id}`)).json();
+  const back = await leaveOneOutSettled(fit.id);
   assert.deepEqual(back.params, fit.params);
+  assert.equal(back.leaveOneOut.status, 'done');
+  assert.equal(back.leaveOneOut.perCurve.length, 3);
   const list = (await get('/fits')).json();
   assert.ok(list.items.some((f: { id: number }) => f.id === fit.id));
 
@@ -72,11 +106,20 @@ test('POST /fit fits lra too', async () => {
   assert.equal(pred.final.step, 23999);
 });
 
-test('POST /fit runs the main fit and the leave-one-out folds side by side, with the same results as fitLaw in turn', async () => {
+test('POST /fit answers with the main fit; the leave-one-out folds complete it in the background, with the same results as fitLaw in turn', async () => {
   const names = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'];
   const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds: names.map((n) => ids[n]!), law: 'lra' } });
   assert.equal(res.statusCode, 201, res.body);
-  const fit = res.json();
+  const answered = res.json();
+  // The answer does not wait for the folds: the fit is stored with leave-one-out pending, and says so.
+  assert.deepEqual(answered.leaveOneOut, { status: 'pending' });
+  assert.match(answered.text, /\[\[Leave-one-curve-out\]\] pending/);
+  assert.ok(!answered.notes.some((n: string) => n.startsWith('leave-one-curve-out')));
+  const fit = await leaveOneOutSettled(answered.id);
+  assert.equal(fit.leaveOneOut.status, 'done', JSON.stringify(fit.leaveOneOut));
+  assert.deepEqual(fit.params, answered.params);
+  assert.equal(fit.wallMs, answered.wallMs, 'the wall time is the main fit\'s');
+  assert.deepEqual((await get('/fits?limit=100')).json().items.find((f: { id: number }) => f.id === fit.id), fit);
   const fixtures = loadFixtureCurves('25M');
   const library = fitLaw({ law: 'lra', curves: names.map((n) => fixtures.find((c) => c.name === n)!) });
   assert.deepEqual(fit.params.map((p: { value: number }) => p.value), library.params.map((p) => p.value));
@@ -85,13 +128,15 @@ test('POST /fit runs the main fit and the leave-one-out folds side by side, with
     library.leaveOneOut!.curves.map((c) => [c.name, c.metrics.predE, c.metrics.r2]),
   );
   assert.equal(fit.leaveOneOut.mean.predE, library.leaveOneOut!.mean.predE);
+  assert.deepEqual(fit.leaveOneOut.perCurve.map((c: { curveId: number }) => c.curveId), answered.curveIds);
   assert.ok(fit.notes.some((n: string) => n.startsWith('leave-one-curve-out')));
-  assert.match(fit.text, /\[\[Leave-one-curve-out\]\]/);
+  assert.match(fit.text, /\[\[Leave-one-curve-out\]\] \(each curve/);
+  assert.doesNotMatch(fit.text, /pending/);
 });
 
 test('POST /fit?async=1 answers 202 with a job: progress events, then done with the stored fit', async () => {
   const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
-  const payload = { curveIds, law: 'mpl', options: { leaveOneOut: false, adamIterations: 300 } };
+  const payload = { curveIds, law: 'mpl', options: { leaveOneOut: false, method: 'adam', adamIterations: 300 } };
   const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload });
   assert.equal(res.statusCode, 202, res.body);
   const { jobId } = res.json();
@@ -129,7 +174,7 @@ test('POST /fit?async=1 answers 202 with a job: progress events, then done with 
   assert.equal((await get(`/jobs/${doomed.json().jobId}`)).json().status, 'failed');
 });
 
-test('an async fit with leave-one-out: progress over all its tasks; the stream of a finished job and its result after the fit is deleted', async () => {
+test('an async fit with leave-one-out: done with the main fit, leave-one-out later on the fit; the stream of a finished job and its result after the fit is deleted', async () => {
   const curveIds = ['100M/cosine_24000', '100M/constant_24000', '100M/wsdcon_9'].map((n) => ids[n]!);
   const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'lra' } });
   assert.equal(res.statusCode, 202, res.body);
@@ -137,16 +182,24 @@ test('an async fit with leave-one-out: progress over all its tasks; the stream o
   const live = parseEvents((await get(`/jobs/${jobId}/events`)).body);
   const done = live.at(-1)!;
   assert.equal(done.event, 'done');
-  assert.equal(done.data.leaveOneOut.perCurve.length, 3);
+  assert.deepEqual(done.data.leaveOneOut, { status: 'pending' });
+  const completed = await leaveOneOutSettled(done.data.id);
+  assert.equal(completed.leaveOneOut.status, 'done');
+  assert.equal(completed.leaveOneOut.perCurve.length, 3);
+  // The job's result is the fit as it is now.
+  assert.deepEqual((await get(`/jobs/${jobId}`)).json().result, completed);
   const progress = live.slice(0, -1).map((e) => e.data.progress as number);
   for (let i = 1; i < progress.length; i++) assert.ok(progress[i]! >= progress[i - 1]!, `progress never goes back: ${progress.join(', ')}`);
   assert.ok(progress.every((p) => p >= 0 && p <= 1));
 
-  // Opened after the end: one progress event at 1, then the same done payload.
+  // Opened after the end: one progress event at 1, then done with the fit as stored now.
   const replay = parseEvents((await get(`/jobs/${jobId}/events`)).body);
   assert.deepEqual(replay.map((e) => e.event), ['progress', 'done']);
   assert.deepEqual(replay[0]!.data, { progress: 1 });
-  assert.deepEqual(replay[1]!.data, done.data);
+  assert.deepEqual(replay[1]!.data, completed);
+  const { leaveOneOut: _pending, text: _text, notes: _notes, ...main } = done.data;
+  const { leaveOneOut: _done, text: _text2, notes: _notes2, ...same } = completed;
+  assert.deepEqual(same, main, 'leave-one-out changes nothing but itself, the notes and the text');
 
   // Once the fit is deleted the job still answers, with the fit's id.
   assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/fits/${done.data.id}` })).statusCode, 204);
@@ -156,14 +209,14 @@ test('an async fit with leave-one-out: progress over all its tasks; the stream o
 test('DELETE /jobs/{id} cancels a running fit: its tasks stop, nothing is stored, the next fit is not held up', async () => {
   const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
   const before = (await get('/fits')).json().total;
-  const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'mpl', options: { adamIterations: 100000 } } });
+  const res = await ctx.app.inject({ method: 'POST', url: '/fit?async=1', payload: { curveIds, law: 'mpl', options: { method: 'adam', adamIterations: 100000 } } });
   const { jobId } = res.json();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const cancelled = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${jobId}` });
   assert.equal(cancelled.statusCode, 200, cancelled.body);
   assert.deepEqual([cancelled.json().status, cancelled.json().error], ['failed', 'cancelled']);
   assert.deepEqual(parseEvents((await get(`/jobs/${jobId}/events`)).body), [{ event: 'failed', data: { error: 'cancelled' } }]);
-  // Were its four tasks still running, this fit would wait minutes for a worker.
+  // Were its task still running, this fit would wait minutes for a worker (its folds never started).
   const next = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'lra', options: { leaveOneOut: false } } });
   assert.equal(next.statusCode, 201);
   assert.equal((await get('/fits')).json().total, before + 1);
@@ -190,6 +243,83 @@ test('stopping the server fails a running async fit, and nothing is stored for i
   } finally {
     await reopened.close();
     rmSync(own.dir, { recursive: true, force: true });
+  }
+});
+
+test('deleting a fit while its leave-one-out runs stops the folds, and nothing is written for it', async () => {
+  const curveIds = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'].map((n) => ids[n]!);
+  const before = (await get('/fits')).json().total;
+  await watchingLeaveOneOut(async (runs) => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl' } });
+    assert.equal(res.statusCode, 201, res.body);
+    const fit = res.json();
+    assert.deepEqual(fit.leaveOneOut, { status: 'pending' });
+    assert.equal(runs.length, 1, 'the folds were started');
+    assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/fits/${fit.id}` })).statusCode, 204);
+    // The folds are stopped (not run to their end for nobody).
+    await assert.rejects(runs[0]!.done, /the fit was deleted/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal((await get(`/fits/${fit.id}`)).statusCode, 404);
+  });
+  assert.equal((await get('/fits')).json().total, before);
+  // A fit without leave-one-out starts no folds; one curve needs none either.
+  await watchingLeaveOneOut(async (runs) => {
+    const off = (await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'lra', options: { leaveOneOut: false } } })).json();
+    const one = (await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds: curveIds.slice(0, 1), law: 'lra' } })).json();
+    assert.deepEqual([off.leaveOneOut, one.leaveOneOut, runs.length], [null, null, 0]);
+    assert.doesNotMatch(off.text + one.text, /Leave-one-curve-out/);
+  });
+});
+
+test('stopping the server fails the leave-one-out still running (stored as failed), and a server starting fails any left pending', async () => {
+  const own = await testApp({ seed: true });
+  let fit: any;
+  try {
+    const list = (await own.app.inject({ url: '/curves?limit=100' })).json();
+    const curveIds = list.items.filter((c: { name: string }) => c.name.startsWith('25M/')).slice(0, 3).map((c: { id: number }) => c.id);
+    const res = await own.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl' } });
+    assert.equal(res.statusCode, 201, res.body);
+    fit = res.json();
+    assert.deepEqual(fit.leaveOneOut, { status: 'pending' });
+  } finally {
+    await own.app.close();
+  }
+  let reopened = await buildApp({ dbPath: own.dbPath });
+  try {
+    const stopped = (await reopened.inject({ url: `/fits/${fit.id}` })).json();
+    assert.deepEqual(stopped.leaveOneOut, { status: 'failed', error: 'server stopped' });
+    assert.match(stopped.text, /\[\[Leave-one-curve-out\]\] failed: server stopped/);
+    assert.deepEqual(stopped.params, fit.params);
+  } finally {
+    await reopened.close();
+  }
+  // A process that ended without closing (a crash) leaves a fit pending: the next start fails it.
+  const db = openDb(own.dbPath);
+  const { id: _id, law, curveIds, options, createdAt: _at, ...report } = fit;
+  const crashed = insertFit(db, { law, curveIds, options, params: fit.params.map((p: { value: number }) => p.value), maxLr: 3e-4, maxSteps: 24000, report });
+  db.close();
+  reopened = await buildApp({ dbPath: own.dbPath });
+  try {
+    const restarted = (await reopened.inject({ url: `/fits/${crashed.id}` })).json();
+    assert.deepEqual(restarted.leaveOneOut, { status: 'failed', error: 'server restarted' });
+    assert.match(restarted.text, /\[\[Leave-one-curve-out\]\] failed: server restarted/);
+    assert.doesNotMatch(restarted.text, /pending/);
+  } finally {
+    await reopened.close();
+    rmSync(own.dir, { recursive: true, force: true });
+  }
+});
+
+test('a fit stored before leave-one-out ran in the background shows its metrics as done', async () => {
+  const db = openDb(ctx.dbPath);
+  try {
+    const metrics = { r2: 0.9, mae: 0.01, rmse: 0.02, predE: 0.003, worstE: 0.01, points: 10 };
+    const loo = { perCurve: [{ curveId: 1, name: 'a', ...metrics }], mean: metrics };
+    const old = insertFit(db, { law: 'lra', curveIds: [1, 2], options: {}, params: [3, 0.5, 0.5, 1], maxLr: 3e-4, maxSteps: 100, report: { leaveOneOut: loo, notes: [] } });
+    assert.deepEqual((await get(`/fits/${old.id}`)).json().leaveOneOut, { status: 'done', ...loo });
+    assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/fits/${old.id}` })).statusCode, 204);
+  } finally {
+    db.close();
   }
 });
 

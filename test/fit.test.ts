@@ -14,6 +14,9 @@ import { meanMetrics } from '../src/laws/metrics.js';
 import { mplLaw } from '../src/laws/mpl.js';
 
 const values = (report: ReturnType<typeof fitLaw>) => report.params.map((p) => p.value);
+// Mean test metrics of the default fit, as bench/fit.ts prints them.
+const MEASURED_25M = 'PredE ? WorstE ? R2 ?';
+const MEASURED_100M = 'PredE ? WorstE ? R2 ?';
 
 for (const size of ['25M', '100M'] as const) {
   test(`${size}: the converged 3-curve MPL fit reaches a training objective at least as low as the published params`, () => {
@@ -27,27 +30,29 @@ for (const size of ['25M', '100M'] as const) {
     for (const p of report.params) assert.ok(Number.isFinite(p.stderr) && p.stderr >= 0, `${p.name} stderr ${p.stderr}`);
   });
 
-  test(`${size}: the default (early-stopped Adam) MPL fit: finite params and stderrs, higher training objective than the converged fit`, () => {
+  test(`${size}: the default (map) MPL fit: converged, finite params and stderrs, a prior that pulls the drop shape`, () => {
     const { train } = publishedSplit(size);
     const report = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } });
     assert.equal(report.converged, true);
-    assert.ok(report.notes.some((n) => n.includes('method adam')));
-    assert.equal(report.iterations, 800);
+    assert.ok(report.notes.some((n) => n.includes('method map')));
     for (const p of report.params) {
       assert.ok(Number.isFinite(p.value) && p.value >= p.min && p.value <= p.max, `${p.name} ${p.value}`);
       assert.ok(Number.isFinite(p.stderr) && p.stderr >= 0, `${p.name} stderr ${p.stderr}`);
     }
-    // Early stopping regularizes: the point is not the optimum of the (points-weighted) objective.
-    const model = logModel(mplLaw, train.map((c) => prepareCurve(c)));
-    const converged = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, method: 'converged' } });
-    assert.ok(model.objective(values(report)) > converged.objective);
+    // Without the prior the same start and solver reach a lower data objective; the prior costs fit.
+    const free = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, priorWeight: 0 } });
+    assert.ok(free.objective < report.objective, `objective without prior ${free.objective} vs ${report.objective}`);
+    // A stronger prior draws C, beta, gamma towards its centres (map.ts MAP_PRIOR).
+    const strong = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, priorWeight: 1e6 } });
+    const distance = (r: typeof report) => Math.abs(Math.log(r.params[4]!.value / 2.1)) + Math.abs(r.params[5]!.value - 0.59) + Math.abs(r.params[6]!.value - 0.65);
+    assert.ok(distance(strong) < distance(report) && distance(strong) < 0.05, `distance ${distance(strong)} vs ${distance(report)}`);
   });
 
-  // The procedure was chosen on the training curves only (bench/fit-selection.ts: leave-one-curve-out
-  // PredE pooled over 25M and 100M). Its test figures improve on the converged fit but do not reach the
-  // published table on PredE and R2 (25M: PredE 0.00122, WorstE 0.00333, R2 0.9985; 100M: PredE
-  // 0.00145, WorstE 0.00469, R2 0.9979). Kept as a todo so it is visible without failing the suite.
-  const measured = { '25M': 'PredE 0.00122 WorstE 0.00333 R2 0.9985', '100M': 'PredE 0.00145 WorstE 0.00469 R2 0.9979' }[size];
+  // The default is chosen on the transfer benchmark's aggregate (bench/fit-selection.ts), not on this
+  // protocol's test curves; here it does not reach the published table on every metric (measured
+  // figures in the todo). Kept as a todo so it is visible without failing the suite; method
+  // 'reference' reproduces the table exactly (test/reference.test.ts).
+  const measured = { '25M': MEASURED_25M, '100M': MEASURED_100M }[size];
   const pub = PUBLISHED[size].metrics;
   test(`${size}: mean test metrics at least as good as published`, { todo: `measured with the default fit: ${measured}; published PredE ${pub.predE} WorstE ${pub.worstE} R2 ${pub.r2}` }, () => {
     const { train, test: testCurves } = publishedSplit(size);
@@ -74,9 +79,10 @@ test('report shape, leave-one-out, determinism and formatReport (25M, lra)', () 
   assert.match(text, /Leave-one-curve-out/);
 });
 
-test('mpl fit is deterministic (default adam; converged for a given seed)', () => {
+test('mpl fit is deterministic (default map; adam; converged for a given seed)', () => {
   const { train } = publishedSplit('100M');
-  const small = { leaveOneOut: false, adamIterations: 50 };
+  assert.deepEqual(values(fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } })), values(fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false } })));
+  const small = { leaveOneOut: false, method: 'adam', adamIterations: 50 } as const;
   assert.deepEqual(values(fitLaw({ law: 'mpl', curves: train, options: small })), values(fitLaw({ law: 'mpl', curves: train, options: small })));
   const opts = { leaveOneOut: false, seed: 3, starts: 16, method: 'converged' as const };
   assert.deepEqual(values(fitLaw({ law: 'mpl', curves: train, options: opts })), values(fitLaw({ law: 'mpl', curves: train, options: opts })));
@@ -84,12 +90,14 @@ test('mpl fit is deterministic (default adam; converged for a given seed)', () =
 
 test('adam budget: a run of budget b is the prefix of a longer run; equal curve weighting changes the fit', () => {
   const { train } = publishedSplit('25M');
-  const short = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, adamIterations: 30 } });
-  const long = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, adamIterations: 60 } });
-  const points = fitLaw({ law: 'mpl', curves: train, options: { leaveOneOut: false, adamIterations: 30, curveWeighting: 'points' } });
+  // lrUnits 'absolute': the lrs as given, as the direct adamHuber run below sees them.
+  const adam = { leaveOneOut: false, method: 'adam', lrUnits: 'absolute' } as const;
+  const short = fitLaw({ law: 'mpl', curves: train, options: { ...adam, adamIterations: 30 } });
+  const long = fitLaw({ law: 'mpl', curves: train, options: { ...adam, adamIterations: 60 } });
+  const points = fitLaw({ law: 'mpl', curves: train, options: { ...adam, adamIterations: 30, curveWeighting: 'points' } });
   assert.notDeepEqual(values(short), values(long));
   assert.notDeepEqual(values(short), values(points));
-  // The same run through adamHuber, read at iteration 30 of 60 (how bench/fit-selection.ts reads budgets).
+  // The same run through adamHuber, read at iteration 30 of 60.
   const prepared = equalCurveWeights(train.map((c) => prepareCurve(c)));
   let at30: number[] = [];
   const { min, max } = boundsOf(mplLaw, {});
@@ -104,7 +112,7 @@ test('adam budget: a run of budget b is the prefix of a longer run; equal curve 
 
 test("adam space: 'log' steps are relative (B moves by tens), 'raw' steps are absolute (B moves by about the step size)", () => {
   const { train } = publishedSplit('25M');
-  const options = { leaveOneOut: false, adamIterations: 40, adamLearningRate: 0.01 } as const;
+  const options = { leaveOneOut: false, method: 'adam', adamIterations: 40, adamLearningRate: 0.01 } as const;
   const log = fitLaw({ law: 'mpl', curves: train, options });
   const raw = fitLaw({ law: 'mpl', curves: train, options: { ...options, adamSpace: 'raw' } });
   const B0 = mplLaw.params[3]!.init;
@@ -162,6 +170,8 @@ test('options the chosen fit would ignore are refused with the option named (Fit
   refused({ lambda: 0.99 }, 'mpl', 'options.lambda');
   refused({ starts: 4 }, 'mpl', 'options.starts');
   refused({ method: 'converged', adamLearningRate: 0.1 }, 'mpl', 'options.adamLearningRate');
+  refused({ adamIterations: 5 }, 'mpl', 'options.adamIterations'); // the default method map runs no Adam
+  refused({ method: 'converged', priorWeight: 3 }, 'mpl', 'options.priorWeight');
   refused({ fromStep: 10_000_000 }, 'mpl', 'options.fromStep');
   const one = fitLaw({ law: 'lra', curves: [train[0]!], options: { leaveOneOut: true } });
   assert.ok(one.notes.some((n) => n.includes('needs 2 or more curves')));

@@ -3,10 +3,12 @@
  * (Huber of log residuals), and report the params with standard errors, per-curve metrics and,
  * with 2+ curves, leave-one-curve-out metrics.
  *
- * Procedure: preprocess the points (prepare.ts). mpl by default (method 'adam'): curves weighted
- * equally, 800 projected Adam steps in log-params from the reference initial guess (adam.ts), early
- * stopping as regularization (chosen by leave-one-curve-out on training curves, bench/fit-selection.ts).
- * Method 'converged' (and lra always): sample global starts with the linear params solved exactly
+ * Procedure: preprocess the points (prepare.ts). Every method but 'reference' works in units of the
+ * curves' peak lr (fitInLrUnits: unit-free). mpl by default (method 'map', map.ts): the reference's
+ * simplified-model start, then Levenberg-Marquardt under a weak prior on the loss-drop shape (chosen
+ * on the transfer benchmark, bench/fit-selection.ts). Method 'reference' (reference.ts): the
+ * published procedure. Method 'adam': curves weighted equally, projected Adam steps in log-params
+ * from the reference initial guess for a fixed budget (adam.ts). Method 'converged' (and lra always): sample global starts with the linear params solved exactly
  * (start.ts), refine the best few with Levenberg-Marquardt on the analytic Jacobian (lm.ts for mpl;
  * ml-levenberg-marquardt for lra, ml-lm.ts) and keep the lowest objective. Deterministic for a given
  * input and seed. A fit that cannot converge returns its best point with `converged: false`.
@@ -22,15 +24,17 @@ import { HUBER_DELTA, huberObjective, logModel, type LogModel } from './objectiv
 import { DEFAULT_MAX_POINTS, prepareCurve, type PreparedCurve } from './prepare.js';
 import { constantPartGuess, globalStarts } from './start.js';
 import { adamHuber } from './adam.js';
+import { fitReference, REFERENCE } from './reference.js';
+import { fitMap } from './map.js';
 import { FitInputError, inapplicableOption } from './options.js';
 import type { CurveFitMetrics, FitCurve, FitOptions, FitReport, FitRequest, ParamEstimate } from './types.js';
 
 /**
- * Defaults. mpl fits with method 'adam' (800 Adam steps of 0.01 in log-params, curves weighted
- * equally): chosen by leave-one-curve-out error on the training curves only, pooled over the 25M and
- * 100M fixtures, among converged and early-stopped variants (bench/fit-selection.ts). The converged
- * fit ('converged': global starts + LM) fits the training curves better but transfers worse to
- * held-out schedule shapes.
+ * Defaults. mpl fits with method 'map' (map.ts: the reference's simplified-model start, then
+ * Levenberg-Marquardt under a weak prior on the loss-drop shape, in units of the curves' peak lr),
+ * chosen on the transfer benchmark's aggregate over 17 protocols of real runs (bench/fit-selection.ts,
+ * figures in bench/results/fit-selection.md) against the reference procedure, the early-stopped Adam
+ * of earlier versions ('adam') and the unregularized global fit ('converged').
  */
 export const FIT_DEFAULTS = {
   seed: 1,
@@ -39,13 +43,13 @@ export const FIT_DEFAULTS = {
   /** lra's library LM takes small steps: about 260 iterations to settle on the 25M training curves. */
   lraMaxIterations: 500,
   keep: 2,
-  method: 'adam',
+  method: 'map',
   adamIterations: 800,
   adamLearningRate: 0.01,
 } as const;
 
 /** The method a request uses (lra always fits with LM). */
-export function methodOf(lawId: LawId, options: FitOptions): 'converged' | 'adam' {
+export function methodOf(lawId: LawId, options: FitOptions): 'converged' | 'adam' | 'reference' | 'map' {
   return lawId === 'mpl' ? (options.method ?? FIT_DEFAULTS.method) : 'converged';
 }
 
@@ -99,14 +103,73 @@ export function boundsOf(law: Law<any>, options: FitOptions): { min: number[]; m
 /** Progress of one fit, as the fraction done (0..1). */
 export type FitProgress = (fraction: number) => void;
 
+/** The curves as the objective weighs them, and the objective's log-space model. */
+function objectiveModel(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], options: FitOptions): { prepared: PreparedCurve[]; model: LogModel } {
+  const prepared = curveWeightingOf(lawId, options) === 'equal' && preparedIn.length > 1 ? equalCurveWeights(preparedIn) : preparedIn;
+  return { prepared, model: logModel(law, prepared, lawOptionsOf(lawId, options)) };
+}
+
+/**
+ * The peak lr at which the fit procedures' constants were set (the reference's start grid and step
+ * sizes, the laws' initial values and bounds): the 25M/100M curves of Luo et al. 2025 peak at 3e-4.
+ */
+export const REFERENCE_PEAK_LR = 3e-4;
+
+/** 'relative' (unit-free) unless the method reproduces the reference as published, or the caller says otherwise. */
+export function lrUnitsOf(lawId: LawId, options: FitOptions): 'relative' | 'absolute' {
+  return options.lrUnits ?? (methodOf(lawId, options) === 'reference' ? 'absolute' : 'relative');
+}
+
+/** The largest lr of the fitted schedules (over every step). */
+export function peakLrOf(curves: readonly { lrs: Float64Array }[]): number {
+  let peak = 0;
+  for (const c of curves) for (const lr of c.lrs) if (lr > peak) peak = lr;
+  return peak;
+}
+
+/** Grid of the lrs in units of the peak (2^-28 of the peak, about 4e-9): see fitInLrUnits. */
+const LR_GRID = 2 ** 28;
+
+/**
+ * fitPrepared in units of the curves' peak lr (lrUnits 'relative', the default): every lr becomes
+ * REFERENCE_PEAK_LR * (lr / peak) before the fit, and the fitted params are converted back by the
+ * law (`rescaleLr`). So the result does not depend on the unit of the lrs (every lr x 10 gives the
+ * same predictions), where the procedures' constants (start grids, step sizes, bounds) would
+ * otherwise favour one lr scale. lr / peak is rounded to a grid of 2^-28: lrs x 10 and lrs differ in
+ * their last bits after the division, and an early-stopped optimizer (which does not settle at an
+ * optimum) carries last-bit differences of its input into the 1e-6 digits of its params; on the grid
+ * both give the same bits, and the rounding (at most 2e-9 of the peak) is far below any loss signal.
+ */
+function fitInLrUnits(lawId: LawId, law: Law<any>, prepared: PreparedCurve[], options: FitOptions, onProgress?: FitProgress): CoreFit {
+  const peak = peakLrOf(prepared.map((c) => c.curve));
+  if (lrUnitsOf(lawId, options) === 'absolute' || !(peak > 0)) return fitPrepared(lawId, law, prepared, options, onProgress);
+  const inUnits = (lr: number) => (Math.round((lr / peak) * LR_GRID) / LR_GRID) * REFERENCE_PEAK_LR;
+  const scaled = prepared.map((c) => ({ ...c, curve: { ...c.curve, lrs: c.curve.lrs.map(inUnits) } }));
+  const core = fitPrepared(lawId, law, scaled, options, onProgress);
+  const factor = REFERENCE_PEAK_LR / peak;
+  const params = Float64Array.from(law.rescaleLr(core.params, factor));
+  const notes = [...core.notes, `fitted in units of the curves' peak lr (${peak.toPrecision(6)} -> ${REFERENCE_PEAK_LR}: every lr x ${factor.toPrecision(6)}); params converted back`];
+  return { ...core, params, model: objectiveModel(lawId, law, prepared, options).model, notes };
+}
+
 /** Global starts then local refinement on prepared curves; never throws for numerical trouble. */
 function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], options: FitOptions, onProgress?: FitProgress): CoreFit {
   const lawOptions = lawOptionsOf(lawId, options);
-  const prepared = curveWeightingOf(lawId, options) === 'equal' && preparedIn.length > 1 ? equalCurveWeights(preparedIn) : preparedIn;
-  const model = logModel(law, prepared, lawOptions);
+  const { prepared, model } = objectiveModel(lawId, law, preparedIn, options);
   const { min, max } = boundsOf(law, options);
   const notes: string[] = [];
   const delta = options.huberDelta ?? HUBER_DELTA;
+  if (methodOf(lawId, options) === 'reference') {
+    // The published procedure on every raw point (unbinned), with its own fixed constants (reference.ts).
+    const onIteration = onProgress && ((i: number) => onProgress((i + 1) / REFERENCE.maxIterations));
+    const result = fitReference(preparedIn, { fromStep: options.fromStep, onIteration });
+    const rawModel = logModel(law, preparedIn.map((c) => prepareCurve(c.curve, options.fromStep ?? 0, Infinity)), lawOptions);
+    return { params: result.params, objective: result.objective, iterations: result.iterations, converged: result.converged, model: rawModel, notes: result.notes };
+  }
+  if (methodOf(lawId, options) === 'map') {
+    const result = fitMap(law, prepared, model, { min, max, delta, priorWeight: options.priorWeight, maxIterations: options.maxIterations, onProgress });
+    return { ...result, model, notes: result.notes };
+  }
   if (methodOf(lawId, options) === 'adam') {
     const start = referenceStart(law, prepared);
     const iterations = options.adamIterations ?? FIT_DEFAULTS.adamIterations;
@@ -225,7 +288,17 @@ function prepareRequest(request: FitRequest): PreparedRequest {
   const refused = inapplicableOption(lawId, options, FIT_DEFAULTS.method);
   if (refused) throw refused;
   if (curves.length === 0) throw new FitInputError('fitLaw needs at least one curve', 'curves');
-  const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
+  if (lrUnitsOf(lawId, options) === 'relative') {
+    const name = law.params.find((p) => p.scalesWithLr && options.bounds?.[p.name] !== undefined)?.name;
+    if (name) {
+      throw new FitInputError(
+        `options.bounds.${name}: ${name} depends on the unit of the lrs, and this fit works in units of the curves' peak lr; set options.lrUnits to "absolute" to bound it in the lrs' own unit`,
+        `options.bounds.${name}`,
+      );
+    }
+  }
+  // Method reference fits every raw point (the published procedure does not bin).
+  const maxPoints = methodOf(lawId, options) === 'reference' ? Infinity : (options.maxPoints ?? DEFAULT_MAX_POINTS);
   const prepared = curves.map((c) => prepareCurve(c, options.fromStep ?? 0, maxPoints));
   if (options.fromStep) notes.push(`points before step ${options.fromStep} ignored`);
   for (const [i, c] of prepared.entries()) {
@@ -268,16 +341,23 @@ function mainFit(request: PreparedRequest, started: number, onProgress?: FitProg
   notes.push(
     lawId === 'lra'
       ? `global start: alpha grid, L0/A/C by weighted least squares; best ${FIT_DEFAULTS.keep} refined by ml-levenberg-marquardt (analytic Jacobian) in Huber IRLS rounds; lambda ${options.lambda ?? 0.999}`
-      : method === 'adam'
+      : method === 'reference'
+        ? `method reference: the published reference procedure (simplified-model start from a 135-point grid, then AdamW stopped after 20 iterations without a new minimum; constants fixed, every raw point)`
+        : method === 'map'
+        ? `method map: maximum a posteriori params under a weak prior on the loss-drop shape (C, beta, gamma), Levenberg-Marquardt to convergence from the reference's simplified-model start`
+        : method === 'adam'
         ? `method adam: projected Adam for a fixed budget from the reference initial guess (early stopping: not run to the optimum by design; converged means the budget ran with finite values)`
         : `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`,
   );
 
-  const core = fitPrepared(lawId, law, prepared, options, onProgress);
+  const core = fitInLrUnits(lawId, law, prepared, options, onProgress);
   notes.push(...core.notes);
   if (!core.converged) notes.push('the fit did not converge: the params are the best point found');
   const stderr = standardErrors(core.model, core.params);
-  if (method === 'adam' && lawId === 'mpl') {
+  if (method === 'map' && lawId === 'mpl') {
+    notes.push("standard errors: from the data's Jacobian at the returned params, the prior's curvature left out (so C, beta and gamma read wider than their posterior)");
+  }
+  if ((method === 'adam' || method === 'reference') && lawId === 'mpl') {
     notes.push('standard errors: from the Jacobian at the returned params; an early-stopped fit is not at the optimum of the objective, so they describe the local curvature there, not a confidence region of a converged fit');
   }
   const { min, max } = boundsOf(law, options);
@@ -304,7 +384,7 @@ export function leaveOneOutFold(request: FitRequest, j: number, onProgress?: Fit
 
 function foldFit({ lawId, law, curves, options, prepared }: PreparedRequest, j: number, onProgress?: FitProgress): CurveFitMetrics {
   if (!Number.isInteger(j) || j < 0 || j >= curves.length) throw new RangeError(`no fold ${j} among ${curves.length} curves`);
-  const fit = fitPrepared(lawId, law, prepared.filter((_, k) => k !== j), options, onProgress);
+  const fit = fitInLrUnits(lawId, law, prepared.filter((_, k) => k !== j), options, onProgress);
   return curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!;
 }
 

@@ -17,13 +17,21 @@ export class FitInputError extends RangeError {
   }
 }
 
-const MPL_ONLY = ['method', 'adamIterations', 'adamLearningRate', 'adamSpace'] as const;
+const MPL_ONLY = ['method', 'adamIterations', 'adamLearningRate', 'adamSpace', 'priorWeight'] as const;
 const ADAM_ONLY = ['adamIterations', 'adamLearningRate', 'adamSpace'] as const;
 /** Options of the global start + Levenberg-Marquardt refinement, which mpl's adam method does not run. */
 const LM_ONLY = ['starts', 'seed', 'maxIterations'] as const;
+/**
+ * Options mpl's reference method does not use: it reproduces the published procedure with its own
+ * fixed grid of starts, step sizes, iteration cap, Huber delta and summed objective over every raw
+ * point, without bounds on the params (src/fit/reference.ts).
+ */
+const NOT_REFERENCE = [...LM_ONLY, ...ADAM_ONLY, 'priorWeight', 'curveWeighting', 'huberDelta', 'maxPoints', 'bounds'] as const;
+/** Options mpl's map method does not use: it starts from the reference's simplified-model fit (no sampled starts) and runs LM. */
+const NOT_MAP = ['starts', 'seed', ...ADAM_ONLY] as const;
 
 /** The first option in `options` that a fit of `lawId` would ignore, as a FitInputError; undefined if none. */
-export function inapplicableOption(lawId: LawId, options: FitOptions, defaultMethod: 'adam' | 'converged'): FitInputError | undefined {
+export function inapplicableOption(lawId: LawId, options: FitOptions, defaultMethod: NonNullable<FitOptions['method']>): FitInputError | undefined {
   const given = (name: keyof FitOptions) => options[name] !== undefined;
   const refuse = (name: string, why: string) => new FitInputError(`options.${name} ${why}`, `options.${name}`);
   if (lawId === 'lra') {
@@ -33,6 +41,15 @@ export function inapplicableOption(lawId: LawId, options: FitOptions, defaultMet
   }
   if (given('lambda')) return refuse('lambda', 'applies to lra fits only (the momentum decay of the annealing area)');
   const method = options.method ?? defaultMethod;
+  if (method === 'reference') {
+    const name = NOT_REFERENCE.find(given);
+    if (name) return refuse(name, 'is not used by method "reference", which reproduces the published procedure with its fixed constants (135-start grid, AdamW step sizes, at most 200 iterations, Huber delta 1e-3 summed over every raw point, no bounds)');
+  } else if (method === 'map') {
+    const name = NOT_MAP.find(given);
+    if (name) return refuse(name, 'is not used by method "map" (a start from the reference\'s simplified model, then Levenberg-Marquardt under the prior: see priorWeight, maxIterations)');
+    return undefined;
+  }
+  if (given('priorWeight')) return refuse('priorWeight', 'applies to method "map"');
   if (method === 'adam') {
     const name = LM_ONLY.find(given);
     if (name) return refuse(name, 'applies to method "converged" (global starts + Levenberg-Marquardt); method "adam" runs adamIterations steps from the reference initial guess');

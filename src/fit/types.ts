@@ -36,9 +36,16 @@ export interface FitOptions {
    * mpl only (lra always uses LM). 'adam' (default): projected Adam in log-params from the
    * reference-style initial guess for a fixed budget (early stopping as regularization), chosen by
    * leave-one-curve-out error on training curves (bench/fit-selection.ts). 'converged': global starts
-   * + Levenberg-Marquardt to the optimum of the objective (the previous default).
+   * + Levenberg-Marquardt to the optimum of the objective (the previous default). 'reference': the
+   * published reference procedure reproduced exactly (simplified-model start from a 135-point grid,
+   * then AdamW with its early-stopping rule; src/fit/reference.ts): gives the published params.
    */
-  method?: 'converged' | 'adam';
+  method?: 'converged' | 'adam' | 'reference' | 'map';
+  /**
+   * Method 'map': weight of the prior on the loss-drop params (C, beta, gamma), in points of the
+   * fit's residual scale (default 100; 0 fits without a prior). See src/fit/map.ts.
+   */
+  priorWeight?: number;
   /** Adam budget (iterations) of method 'adam' (default 800). */
   adamIterations?: number;
   /** Adam step size of method 'adam' (default 0.01), in the space of `adamSpace`. */
@@ -52,6 +59,13 @@ export interface FitOptions {
   curveWeighting?: 'points' | 'equal';
   /** Huber delta on log residuals (default 1e-3). */
   huberDelta?: number;
+  /**
+   * 'relative' (default, except for method 'reference'): fit in units of the curves' peak lr, so the
+   * fitted curve does not depend on the unit of the lrs (every lr x 10 gives the same predictions).
+   * 'absolute': the procedure's constants (start grid, step sizes, bounds) apply to the lrs as given,
+   * as the published reference procedure does.
+   */
+  lrUnits?: 'relative' | 'absolute';
 }
 
 export interface FitRequest {

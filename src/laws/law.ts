@@ -15,6 +15,8 @@ export interface ParamSpec {
   /** Where the law is meaningful at all (wider than the fit bounds): values outside are refused. */
   domain: 'nonnegative' | 'positive';
   description: string;
+  /** Its value depends on the unit of the lrs (see `Law.rescaleLr`); fit bounds on it are then in that unit. */
+  scalesWithLr?: boolean;
 }
 
 /** The params outside their law's domain, as "name >= 0" / "name > 0" (empty when all are inside). */
@@ -42,6 +44,12 @@ export interface Law<Options = Record<string, unknown>> {
     params: ArrayLike<number>,
     options?: Options,
   ): { pred: Float64Array; jacobian: Float64Array };
+  /**
+   * Params fitted to schedules whose every lr was multiplied by `factor`, expressed for the
+   * schedules as they are: `predict(lrs, ..., rescaleLr(p, k))` equals `predict(k * lrs, ..., p)`
+   * exactly in real arithmetic. Lets a fit work in units of the curves' peak lr (unit-free fits).
+   */
+  rescaleLr(params: ArrayLike<number>, factor: number): number[];
 }
 
 export type LawId = 'mpl' | 'lra';

@@ -19,9 +19,9 @@ export const LRA_DEFAULT_LAMBDA = 0.999;
 
 export const LRA_PARAMS: readonly ParamSpec[] = [
   { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss' },
-  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum' },
+  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum', scalesWithLr: true },
   { name: 'alpha', init: 0.5, min: 0.01, max: 3, domain: 'positive', description: 'exponent of the power law in the lr sum' },
-  { name: 'C', init: 0.5, min: 0, max: 1e4, domain: 'nonnegative', description: 'loss drop per unit of annealing area' },
+  { name: 'C', init: 0.5, min: 0, max: 1e4, domain: 'nonnegative', description: 'loss drop per unit of annealing area', scalesWithLr: true },
 ];
 
 /** The annealing area S2(s) for every step of the schedule. */
@@ -82,4 +82,9 @@ export const lraLaw: Law<LraOptions> = {
   params: LRA_PARAMS,
   predict: predictLra,
   predictWithJacobian: (lrs, steps, params, options) => predictLraWithJacobian(lrs, steps, params, options),
+  // With lr' = k lr, both areas scale by k: A = A' k^-alpha, C = C' k.
+  rescaleLr: (params, k) => {
+    const [L0, A, alpha, C] = Array.from(params) as [number, number, number, number];
+    return [L0, A * k ** -alpha, alpha, C * k];
+  },
 };

@@ -43,10 +43,10 @@ export interface MplOptions {
 
 export const MPL_PARAMS: readonly ParamSpec[] = [
   { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss' },
-  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum' },
+  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum', scalesWithLr: true },
   { name: 'alpha', init: 0.5, min: 0.01, max: 3, domain: 'positive', description: 'exponent of the power law in the lr sum' },
-  { name: 'B', init: 300, min: 0, max: 1e5, domain: 'nonnegative', description: 'scale of the loss drop from lr decay' },
-  { name: 'C', init: 2, min: 1e-3, max: 1e3, domain: 'positive', description: 'rate of the loss drop after an lr change' },
+  { name: 'B', init: 300, min: 0, max: 1e5, domain: 'nonnegative', description: 'scale of the loss drop from lr decay', scalesWithLr: true },
+  { name: 'C', init: 2, min: 1e-3, max: 1e3, domain: 'positive', description: 'rate of the loss drop after an lr change', scalesWithLr: true },
   { name: 'beta', init: 0.5, min: 0.01, max: 5, domain: 'positive', description: 'exponent of the loss drop' },
   { name: 'gamma', init: 0.5, min: 0, max: 1.5, domain: 'nonnegative', description: 'lr dependence of the loss drop rate' },
 ];
@@ -807,4 +807,10 @@ export const mplLaw: Law<MplOptions> = {
   params: MPL_PARAMS,
   predict: predictMpl,
   predictWithJacobian: predictMplWithJacobian,
+  // With lr' = k lr: S' = k S, so A' S'^-alpha = A' k^-alpha S^-alpha; the drop term's steps scale by
+  // k (B = B' k) and its rate C' lr'^-gamma S' = C' k^(1-gamma) lr^-gamma S.
+  rescaleLr: (params, k) => {
+    const [L0, A, alpha, B, C, beta, gamma] = Array.from(params) as [number, number, number, number, number, number, number];
+    return [L0, A * k ** -alpha, alpha, B * k, C * k ** (1 - gamma), beta, gamma];
+  },
 };

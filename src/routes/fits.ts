@@ -1,15 +1,27 @@
 /**
  * Fits: fit a law to stored curves (report with metrics), list, read, delete. POST /fit answers 201
- * with the stored fit, or with `?async=1` 202 `{jobId}` (progress at /jobs/{id} and /jobs/{id}/events).
+ * with the stored fit, or with `?async=1` 202 `{jobId}` (progress at /jobs/{id} and /jobs/{id}/events),
+ * as soon as the main fit is stored: its leave-one-out metrics are computed in the background and
+ * the stored fit is updated then (`leaveOneOut.status` pending, then done or failed; poll GET /fits/{id}).
  */
 import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
-import { FIT_DEFAULTS, type CurveFitMetrics, type FitCurve, type FitReport } from '../fit/index.js';
+import {
+  attachLeaveOneOut,
+  FIT_DEFAULTS,
+  formatReport,
+  leaveOneOutStatusText,
+  wantsLeaveOneOut,
+  type CurveFitMetrics,
+  type FitCurve,
+  type FitReport,
+  type LeaveOneOutStatus,
+} from '../fit/index.js';
 import { FitInputError, inapplicableOption } from '../fit/options.js';
-import { FitPool, type FitRunHooks } from '../workers/fit-pool.js';
+import { FitPool, type FitRunHooks, type LeaveOneOutRun } from '../workers/fit-pool.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import { getCurveWithSchedule } from '../store/curves.js';
-import { deleteFit, getFit, insertFit, listFits, type StoredFit } from '../store/fits.js';
+import { deleteFit, fitsWithPendingLeaveOneOut, getFit, insertFit, listFits, updateFitReport, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
 import type { LawId } from '../laws/law.js';
 import { jobRunner } from '../optimize/runner.js';
@@ -28,12 +40,14 @@ export const fitOptionsSchema = {
     starts: { type: 'integer', minimum: 1, maximum: 10000 },
     maxIterations: { type: 'integer', minimum: 1, maximum: 100000 },
     leaveOneOut: { type: 'boolean' },
-    method: { type: 'string', enum: ['adam', 'converged'] },
+    method: { type: 'string', enum: ['adam', 'converged', 'reference', 'map'] },
     adamIterations: { type: 'integer', minimum: 1, maximum: 100000 },
     adamLearningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
     adamSpace: { type: 'string', enum: ['log', 'raw'] },
     curveWeighting: { type: 'string', enum: ['points', 'equal'] },
     huberDelta: { type: 'number', exclusiveMinimum: 0 },
+    lrUnits: { type: 'string', enum: ['relative', 'absolute'] },
+    priorWeight: { type: 'number', minimum: 0, maximum: 1e9 },
   },
 } as const;
 
@@ -77,14 +91,84 @@ interface RunHooks extends FitRunHooks {
   isCurrent?: () => boolean;
 }
 
-/** Fit on the pool and store the fit; the API view of the stored fit. */
-async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: FitCurve[], hooks: RunHooks = {}) {
+/**
+ * Where a fit's leave-one-out metrics stand: null when not run (one curve, or `leaveOneOut: false`),
+ * pending while the folds run in the background, done (the metrics are in the report), or failed.
+ */
+type LeaveOneOutState = null | { status: 'pending' } | { status: 'done' } | { status: 'failed'; error: string };
+
+/**
+ * Leave-one-out folds running in the background, by fit id, with the main fit's report they complete.
+ * The stored fit is updated when they end; deleting the fit cancels them; closing fails them.
+ */
+class BackgroundLeaveOneOut {
+  private readonly running = new Map<number, { run: LeaveOneOutRun; report: FitReport }>();
+
+  constructor(private readonly db: Db) {}
+
+  /** Follow the folds of stored fit `id` (whose report says pending) and write their outcome. */
+  start(id: number, report: FitReport, run: LeaveOneOutRun): void {
+    const entry = { run, report };
+    this.running.set(id, entry);
+    // Only the entry still current writes: a deleted fit (cancelled) or a closed server (failed already) gets nothing.
+    const current = () => this.running.get(id) === entry && this.running.delete(id);
+    run.done
+      .then(
+        (folds) => {
+          if (!current()) return;
+          attachLeaveOneOut(report, folds);
+          updateFitReport(this.db, id, reportView(report, { status: 'done' }));
+        },
+        (error: Error) => {
+          if (current()) updateFitReport(this.db, id, reportView(report, { status: 'failed', error: error.message || String(error) }));
+        },
+      )
+      .catch((err: unknown) => process.emitWarning(`fit ${id}: could not store its leave-one-out metrics: ${(err as Error).message ?? err}`));
+  }
+
+  /** Stop the folds of fit `id`, if any run (the fit was deleted): nothing more is written for it. */
+  cancel(id: number, reason: Error): void {
+    const entry = this.running.get(id);
+    if (!entry) return;
+    this.running.delete(id);
+    entry.run.cancel(reason);
+  }
+
+  /** Stop every fold; their fits are stored as failed with `reason`. */
+  failAll(reason: string): void {
+    for (const [id, { run, report }] of [...this.running]) {
+      this.running.delete(id);
+      updateFitReport(this.db, id, reportView(report, { status: 'failed', error: reason }));
+      run.cancel(new Error(reason));
+    }
+  }
+}
+
+/**
+ * On start: fits left with leave-one-out pending by a process that ended without closing (a crash)
+ * are marked failed with `reason` (a server that closes marks its own). Returns how many.
+ */
+function failPendingLeaveOneOut(db: Db, reason: string): number {
+  const pending = fitsWithPendingLeaveOneOut(db);
+  const failed: LeaveOneOutStatus = { status: 'failed', error: reason };
+  for (const fit of pending) {
+    const text = typeof fit.report.text === 'string' ? fit.report.text.replace(leaveOneOutStatusText({ status: 'pending' }), leaveOneOutStatusText(failed)) : fit.report.text;
+    updateFitReport(db, fit.id, { ...fit.report, leaveOneOut: failed, text });
+  }
+  return pending.length;
+}
+
+/**
+ * Fit on the pool and store the fit; the API view of the stored fit. The leave-one-out folds (when the
+ * request wants them) start once the fit is stored, in the background: the fit says pending until then.
+ */
+async function runAndStore(db: Db, fitPool: FitPool, background: BackgroundLeaveOneOut, body: FitRequest, curves: FitCurve[], hooks: RunHooks = {}) {
   const { curveIds, law } = body;
   const options = body.options ?? {};
+  const request = { law, curves, options };
   let report: FitReport;
-  let text: string;
   try {
-    ({ report, text } = await fitPool.run({ law, curves, options }, hooks));
+    report = await fitPool.run(request, hooks);
   } catch (error) {
     // The fit refuses input it cannot use (no usable points, an option it would ignore).
     if (error instanceof FitInputError) throw new HttpProblem(400, error.message, requestField(error.field));
@@ -98,6 +182,7 @@ async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: F
     maxSteps = Math.max(maxSteps, c.lrs.length);
   }
   if (hooks.isCurrent && !hooks.isCurrent()) throw new Error('the fit job ended before the fit was stored');
+  const leaveOneOut = wantsLeaveOneOut(request);
   const stored = insertFit(db, {
     law,
     curveIds,
@@ -105,26 +190,35 @@ async function runAndStore(db: Db, fitPool: FitPool, body: FitRequest, curves: F
     params: report.params.map((p) => p.value),
     maxLr,
     maxSteps,
-    report: { ...reportView(report), text },
+    report: reportView(report, leaveOneOut ? { status: 'pending' } : null),
   });
+  if (leaveOneOut) background.start(stored.id, report, fitPool.leaveOneOut(request));
   return fitView(stored);
 }
 
 const perCurve = (list: CurveFitMetrics[]) => list.map(({ id, name, metrics }) => ({ curveId: id, name, ...metrics }));
 
-/** The report as the API shows it: `metrics: {perCurve, mean}`, `leaveOneOut: {perCurve, mean} | null`. */
-function reportView(report: FitReport) {
+/**
+ * The report as the API stores and shows it: `metrics: {perCurve, mean}`, `leaveOneOut` (null,
+ * `{status: 'pending'}`, `{status: 'done', perCurve, mean}` or `{status: 'failed', error}`) and `text`.
+ */
+function reportView(report: FitReport, state: LeaveOneOutState) {
   const { curves, mean, leaveOneOut, law: _law, ...rest } = report;
+  const pendingOrFailed = state && state.status !== 'done' ? state : undefined;
   return {
     ...rest,
     metrics: { perCurve: perCurve(curves), mean },
-    leaveOneOut: leaveOneOut ? { perCurve: perCurve(leaveOneOut.curves), mean: leaveOneOut.mean } : null,
+    leaveOneOut: state?.status === 'done' && leaveOneOut ? { status: 'done', perCurve: perCurve(leaveOneOut.curves), mean: leaveOneOut.mean } : (pendingOrFailed ?? null),
+    text: formatReport(report, pendingOrFailed),
   };
 }
 
 /** The API view of a stored fit: its report plus what it was fitted on. */
 export function fitView(fit: StoredFit) {
-  return { id: fit.id, law: fit.law, curveIds: fit.curveIds, options: fit.options, createdAt: fit.createdAt, ...fit.report };
+  // Fits stored before leave-one-out ran in the background have its metrics without a status.
+  const loo = fit.report.leaveOneOut as Record<string, unknown> | null | undefined;
+  const report = loo && !('status' in loo) ? { ...fit.report, leaveOneOut: { status: 'done', ...loo } } : fit.report;
+  return { id: fit.id, law: fit.law, curveIds: fit.curveIds, options: fit.options, createdAt: fit.createdAt, ...report };
 }
 
 export default async function fitRoutes(app: FastifyInstance) {
@@ -132,8 +226,12 @@ export default async function fitRoutes(app: FastifyInstance) {
   // Fits run on a pool of worker threads: a multi-second fit must not stall other requests or job streams.
   const fitPool = new FitPool();
   const runner = jobRunner(db);
+  const background = new BackgroundLeaveOneOut(db);
+  const leftPending = failPendingLeaveOneOut(db, 'server restarted');
+  if (leftPending > 0) app.log.warn(`${leftPending} fit(s) left with leave-one-out pending by the previous process: marked failed`);
   app.addHook('onClose', async () => {
     runner.failTracked('server stopped'); // fit jobs fail before their workers go (and store nothing)
+    background.failAll('server stopped'); // stored fits whose leave-one-out was running say so
     await fitPool.close();
   });
 
@@ -142,16 +240,17 @@ export default async function fitRoutes(app: FastifyInstance) {
     if (refused) throw new HttpProblem(400, refused.message, refused.field);
     const curves = requestCurves(db, request.body.curveIds);
     if (request.query.async === 1) {
+      // The job is done once the main fit is stored; its leave-one-out completes in the background.
       const jobId = runner.track('fit', request.body as unknown as Record<string, unknown>, async (hooks) => {
-        const fit = await runAndStore(db, fitPool, request.body, curves, hooks);
+        const fit = await runAndStore(db, fitPool, background, request.body, curves, hooks);
         return { stored: { fitId: fit.id }, event: fit };
       });
       return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
     }
-    // A client that goes away stops its fit.
+    // A client that goes away stops its fit (the main fit: once stored, the fit completes without it).
     const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
     try {
-      const fit = await runAndStore(db, fitPool, request.body, curves, { signal });
+      const fit = await runAndStore(db, fitPool, background, request.body, curves, { signal });
       reply.code(201).header('location', `/fits/${fit.id}`);
       return fit;
     } catch (error) {
@@ -181,6 +280,7 @@ export default async function fitRoutes(app: FastifyInstance) {
 
   app.delete<{ Params: { id: number } }>('/fits/:id', { schema: { params: idParams } }, async (request, reply) => {
     deleteFit(db, request.params.id);
+    background.cancel(request.params.id, new Error('the fit was deleted'));
     return reply.code(204).send();
   });
 }
