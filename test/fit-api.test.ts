@@ -364,7 +364,9 @@ test('bad fit and predict requests answer 4xx problem+json naming the field', as
     [{ curveIds: [1], law: 'lra', options: { adamIterations: 5 } }, 400, 'options.adamIterations'],
     [{ curveIds: [1], law: 'lra', options: { method: 'adam' } }, 400, 'options.method'],
     [{ curveIds: [1], law: 'mpl', options: { lambda: 0.99 } }, 400, 'options.lambda'],
-    [{ curveIds: [1], law: 'mpl', options: { maxIterations: 10 } }, 400, 'options.maxIterations'],
+    [{ curveIds: [1], law: 'mpl', options: { method: 'adam', maxIterations: 10 } }, 400, 'options.maxIterations'],
+    [{ curveIds: [1], law: 'mpl', options: { starts: 10 } }, 400, 'options.starts'],
+    [{ curveIds: [1], law: 'mpl', options: { method: 'converged', priorWeight: 2 } }, 400, 'options.priorWeight'],
     [{ curveIds: [1], law: 'mpl', options: { method: 'converged', adamSpace: 'raw' } }, 400, 'options.adamSpace'],
     // No points left after fromStep: the option is at fault, not the curves.
     [{ curveIds: [1], law: 'lra', options: { fromStep: 10_000_000 } }, 400, 'options.fromStep'],

@@ -53,9 +53,10 @@ export function methodOf(lawId: LawId, options: FitOptions): 'converged' | 'adam
   return lawId === 'mpl' ? (options.method ?? FIT_DEFAULTS.method) : 'converged';
 }
 
-/** Curve weighting: 'equal' by default for the adam method (as selected), 'points' otherwise. */
+/** Curve weighting: 'equal' by default for the map and adam methods (as selected), 'points' otherwise. */
 export function curveWeightingOf(lawId: LawId, options: FitOptions): 'points' | 'equal' {
-  return options.curveWeighting ?? (methodOf(lawId, options) === 'adam' ? 'equal' : 'points');
+  const method = methodOf(lawId, options);
+  return options.curveWeighting ?? (method === 'adam' || method === 'map' ? 'equal' : 'points');
 }
 
 /** Reweight so each curve's points sum to the same total (mean per curve, then sum), keeping the overall scale. */

@@ -31,7 +31,8 @@ export const MAP_PRIOR: Readonly<Record<string, { centre: number; width: number;
   gamma: { centre: 0.65, width: 0.2, log: false },
 };
 
-export const MAP_DEFAULTS = { priorWeight: 100, maxIterations: 200 } as const;
+/** priorWeight 1 and curves weighted equally: chosen on the transfer benchmark (bench/results/fit-selection.md). */
+export const MAP_DEFAULTS = { priorWeight: 1, maxIterations: 200 } as const;
 
 export interface MapOptions {
   min: ArrayLike<number>;
