@@ -304,7 +304,7 @@ function prepareRequest(request: FitRequest): PreparedRequest {
   if (options.fromStep) notes.push(`points before step ${options.fromStep} ignored`);
   for (const [i, c] of prepared.entries()) {
     if (c.skipped > 0) notes.push(`${c.curve.name}: ${c.skipped} points skipped (loss not positive/finite, or S(s) = 0)`);
-    if (c.binned) notes.push(`${c.curve.name}: ${c.given - c.skipped} points bin-averaged in log space to ${c.steps.length} (maxPoints ${maxPoints})`);
+    if (c.binned) notes.push(`${c.curve.name}: ${c.given - c.skipped} points bin-averaged (mean loss per bin) to ${c.steps.length} (maxPoints ${maxPoints})`);
     if (c.steps.length === 0) {
       const afterFromStep = options.fromStep && c.given > c.skipped;
       throw afterFromStep

@@ -1,13 +1,13 @@
 /**
  * Preprocessing of the points that enter a fit: drop points before `fromStep`, points whose loss
  * is not a positive finite number and points with S(s) = 0 (the law is infinite there); then, for
- * curves denser than `maxPoints`, average log(loss) over runs of consecutive points (equal-count
- * bins; the bin stands at its mean step, rounded, and weighs as many points as it holds). Averaging
- * in log space matches the objective (log residuals): for its quadratic part the binned objective
- * equals the raw one up to the within-bin variance, a constant (while the curve is close to linear
- * within a bin). Noisy dense logs have residuals beyond the Huber delta, where the raw objective acts
- * like a median and the binned one like a mean: with symmetric noise both aim at the same curve, so
- * the fit stays unbiased, and the bins cut its cost.
+ * curves denser than `maxPoints`, average the loss over runs of consecutive points (equal-count bins;
+ * the bin stands at its mean step, rounded, with log(mean loss) as its value, and weighs as many
+ * points as it holds). So a dense noisy log (a loss every step) fits without the caller thinning it,
+ * at the cost of maxPoints points. The mean is taken of the losses, not of their logs: with noise
+ * of relative size sigma the mean of log(loss) sits sigma^2/2 below the log of the mean loss (a bias
+ * of 4.5e-4 at 3% noise), the mean of the losses does not. For a smooth curve the two agree to the
+ * within-bin curvature, and the binned objective equals the raw one up to a constant.
  */
 import type { FitCurve } from './types.js';
 
@@ -89,13 +89,13 @@ export function prepareCurve(curve: FitCurve, fromStep = 0, maxPoints = DEFAULT_
     const lo = Math.floor((b * n) / bins);
     const hi = Math.floor(((b + 1) * n) / bins);
     let stepSum = 0;
-    let logSum = 0;
+    let lossSum = 0;
     for (let i = lo; i < hi; i++) {
       stepSum += steps[i]!;
-      logSum += Math.log(loss[i]!);
+      lossSum += loss[i]!;
     }
     binSteps.push(Math.round(stepSum / (hi - lo)));
-    logLoss[b] = logSum / (hi - lo);
+    logLoss[b] = Math.log(lossSum / (hi - lo));
     weight[b] = hi - lo;
   }
   return { curve, steps: binSteps, logLoss, weight, given: curve.steps.length, skipped, binned: true };

@@ -17,7 +17,7 @@ export interface FitOptions {
   fromStep?: number;
   /**
    * At most this many points per curve enter the objective (default 1000). Denser curves are
-   * bin-averaged in log space over runs of consecutive points (each bin weighted by its count).
+   * bin-averaged (mean loss of runs of consecutive points, then its log) (each bin weighted by its count).
    */
   maxPoints?: number;
   /** Momentum decay of the lra law (default 0.999). */
