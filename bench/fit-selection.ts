@@ -25,7 +25,7 @@ const REFERENCE_LABEL = 'reference';
 /** The candidates, as fitLaw options (so each is reproducible through POST /fit). */
 export const CANDIDATES: TransferMethod[] = [
   { label: REFERENCE_LABEL, law: 'mpl', options: { method: 'reference' } },
-  { label: 'reference, lr-relative', law: 'mpl', options: { method: 'reference', lrUnits: 'relative' } },
+  { label: 'reference, relative units', law: 'mpl', options: { method: 'reference', units: 'relative' } },
   { label: 'adam 800 (old default)', law: 'mpl', options: { method: 'adam' } },
   { label: 'converged', law: 'mpl', options: { method: 'converged' } },
   ...[0, 0.3, 1, 3, 10, 30, 100, 1000].map((w): TransferMethod => ({ label: `map w=${w}`, law: 'mpl', options: { method: 'map', priorWeight: w } })),

@@ -3,7 +3,6 @@
  * API docs, dashboard assets) and one route module per resource. `server.ts` listens.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import sensible from '@fastify/sensible';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
@@ -67,7 +66,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   await app.register(problemPlugin);
-  await app.register(sensible);
   await app.register(authPlugin, { token: options.token });
   await app.register(swagger, { mode: 'static', specification: { path: projectPath('openapi.yaml'), baseDir: projectPath() } });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLaw, formatReport, evaluateMetrics, prepareCurve, FitInputError, type FitOptions } from '../src/fit/index.js';
 import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
-import { logModel } from '../src/fit/objective.js';
+import { huberObjective, logModel } from '../src/fit/objective.js';
 import { adamHuber } from '../src/fit/adam.js';
 import { boundsOf, equalCurveWeights, referenceStart } from '../src/fit/fit-law.js';
 import { meanMetrics } from '../src/laws/metrics.js';
 import { mplLaw } from '../src/laws/mpl.js';
+import { lraLaw } from '../src/laws/lra.js';
 import { expandSchedule } from '../src/schedule/expand.js';
 import { seededRandom } from '../src/util/random.js';
 
@@ -68,8 +69,8 @@ for (const size of ['25M', '100M'] as const) {
 
 test('report shape, leave-one-out, determinism and formatReport (25M, lra)', () => {
   const { train } = publishedSplit('25M');
-  const a = fitLaw({ law: 'lra', curves: train, options: { seed: 7 } });
-  const b = fitLaw({ law: 'lra', curves: train, options: { seed: 7 } });
+  const a = fitLaw({ law: 'lra', curves: train, options: {} });
+  const b = fitLaw({ law: 'lra', curves: train, options: {} });
   assert.deepEqual(values(a), values(b));
   assert.deepEqual(a.params.map((p) => p.name), ['L0', 'A', 'alpha', 'C']);
   assert.equal(a.curves.length, 3);
@@ -92,8 +93,8 @@ test('mpl fit is deterministic (default map; adam; converged for a given seed)',
 
 test('adam budget: a run of budget b is the prefix of a longer run; equal curve weighting changes the fit', () => {
   const { train } = publishedSplit('25M');
-  // lrUnits 'absolute': the lrs as given, as the direct adamHuber run below sees them.
-  const adam = { leaveOneOut: false, method: 'adam', lrUnits: 'absolute' } as const;
+  // units 'absolute': the values as given, as the direct adamHuber run below sees them.
+  const adam = { leaveOneOut: false, method: 'adam', units: 'absolute' } as const;
   const short = fitLaw({ law: 'mpl', curves: train, options: { ...adam, adamIterations: 30 } });
   const long = fitLaw({ law: 'mpl', curves: train, options: { ...adam, adamIterations: 60 } });
   const points = fitLaw({ law: 'mpl', curves: train, options: { ...adam, adamIterations: 30, curveWeighting: 'points' } });
@@ -114,7 +115,7 @@ test('adam budget: a run of budget b is the prefix of a longer run; equal curve 
 
 test("adam space: 'log' steps are relative (B moves by tens), 'raw' steps are absolute (B moves by about the step size)", () => {
   const { train } = publishedSplit('25M');
-  const options = { leaveOneOut: false, method: 'adam', adamIterations: 40, adamLearningRate: 0.01 } as const;
+  const options = { leaveOneOut: false, method: 'adam', adamIterations: 40, adamLearningRate: 0.01, units: 'absolute' } as const;
   const log = fitLaw({ law: 'mpl', curves: train, options });
   const raw = fitLaw({ law: 'mpl', curves: train, options: { ...options, adamSpace: 'raw' } });
   const B0 = mplLaw.params[3]!.init;
@@ -169,6 +170,7 @@ test('options the chosen fit would ignore are refused with the option named (Fit
   const refused = (options: FitOptions, law: 'mpl' | 'lra', field: string) =>
     assert.throws(() => fitLaw({ law, curves: train, options }), (e: unknown) => e instanceof FitInputError && e.field === field);
   refused({ adamIterations: 5 }, 'lra', 'options.adamIterations');
+  refused({ seed: 7 }, 'lra', 'options.seed'); // lra samples nothing
   refused({ lambda: 0.99 }, 'mpl', 'options.lambda');
   refused({ starts: 4 }, 'mpl', 'options.starts');
   refused({ method: 'converged', adamLearningRate: 0.1 }, 'mpl', 'options.adamLearningRate');
@@ -201,4 +203,25 @@ test('a dense noisy per-step log fits without bias and without thinning (synthet
   const bias = errors.reduce((a, b) => a + b, 0) / errors.length;
   assert.ok(Math.abs(bias) < 1e-3, `mean final-loss error over 4 noise draws ${bias} (${errors.join(', ')})`);
   for (const e of errors) assert.ok(Math.abs(e) < 2.5e-3, `final-loss error ${e}`);
+});
+
+test('lra honours options.huberDelta: the fit and its reported objective use that delta (25M training curves)', () => {
+  const { train } = publishedSplit('25M');
+  const fit = (huberDelta?: number) => fitLaw({ law: 'lra', curves: train, options: { leaveOneOut: false, ...(huberDelta === undefined ? {} : { huberDelta }) } });
+  const model = logModel(lraLaw, train.map((c) => prepareCurve(c)), { lambda: 0.999 });
+  const objectiveAt = (report: ReturnType<typeof fitLaw>, delta: number) => huberObjective(model.observed, model.logPredict(values(report)), model.weight, delta);
+  const standard = fit();
+  const wide = fit(1e-2);
+  assert.ok(standard.notes.some((n) => n.includes('delta 0.001')) && wide.notes.some((n) => n.includes('delta 0.01')));
+  assert.ok(
+    values(wide).some((v, j) => Math.abs(v - values(standard)[j]!) > 1e-6 * Math.abs(v)),
+    `params with delta 1e-2 [${values(wide).join(', ')}] equal those with 1e-3 [${values(standard).join(', ')}]`,
+  );
+  for (const [report, delta] of [[standard, 1e-3], [wide, 1e-2]] as const) {
+    const expected = objectiveAt(report, delta);
+    assert.ok(Math.abs(report.objective - expected) <= 1e-9 * expected, `delta ${delta}: reported objective ${report.objective}, Huber at the returned params ${expected}`);
+    // Each fit is at least as good as the other under its own objective.
+    const other = report === standard ? wide : standard;
+    assert.ok(expected <= objectiveAt(other, delta) * (1 + 1e-9), `delta ${delta}: the other fit scores lower`);
+  }
 });

@@ -1,6 +1,7 @@
 /**
- * Unit-free fits: the unit of the learning rates carries no information, so multiplying every lr of
- * the fitted and the predicted schedules by 10 (or 0.1) must give the same predictions. Real
+ * Unit-free fits: the units of the learning rates and of the loss carry no information, so
+ * multiplying every lr of the fitted and the predicted schedules by 10 (or 0.1) must give the same
+ * predictions, and multiplying every loss by 10 predictions x 10. Real
  * fixtures (25M, upstream protocol); the default procedure and lra.
  */
 import { test } from 'node:test';
@@ -52,10 +53,20 @@ test('rescaleLr: params for lrs x k predict on lrs as the params predict on k x 
   }
 });
 
-test('bounds on an lr-dependent param need lrUnits "absolute"', () => {
+test('bounds on a unit-dependent param need units "absolute"', () => {
   const { train } = publishedSplit('25M');
   assert.throws(
     () => fitLaw({ law: 'mpl', curves: train, options: { bounds: { B: [0, 1000] }, leaveOneOut: false } }),
     (error: unknown) => error instanceof FitInputError && error.field === 'options.bounds.B',
   );
+});
+
+test("mpl and lra defaults: every loss x 10 gives predictions x 10 (1e-6 relative)", () => {
+  const { train, test: held } = publishedSplit('25M');
+  for (const law of ['mpl', 'lra'] as const) {
+    const base = predictions(law, train, held, {});
+    const tenfold = predictions(law, train.map((c) => ({ ...c, loss: c.loss.map((y) => y * 10) })), held, {}).map((y) => y / 10);
+    const diff = maxRelativeDifference(base, tenfold);
+    assert.ok(diff < 1e-6, `${law}: max relative difference ${diff}`);
+  }
 });

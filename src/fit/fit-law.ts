@@ -3,8 +3,8 @@
  * (Huber of log residuals), and report the params with standard errors, per-curve metrics and,
  * with 2+ curves, leave-one-curve-out metrics.
  *
- * Procedure: preprocess the points (prepare.ts). Every method but 'reference' works in units of the
- * curves' peak lr (fitInLrUnits: unit-free). mpl by default (method 'map', map.ts): the reference's
+ * Procedure: preprocess the points (prepare.ts). Every method but 'reference' works in relative units
+ * (fitInUnits: the curves' peak lr and lowest loss; unit-free). mpl by default (method 'map', map.ts): the reference's
  * simplified-model start, then Levenberg-Marquardt under a weak prior on the loss-drop shape (chosen
  * on the transfer benchmark, bench/fit-selection.ts). Method 'reference' (reference.ts): the
  * published procedure. Method 'adam': curves weighted equally, projected Adam steps in log-params
@@ -111,14 +111,16 @@ function objectiveModel(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[]
 }
 
 /**
- * The peak lr at which the fit procedures' constants were set (the reference's start grid and step
- * sizes, the laws' initial values and bounds): the 25M/100M curves of Luo et al. 2025 peak at 3e-4.
+ * The peak lr and the loss scale at which the fit procedures' constants were set (the reference's
+ * start grid and step sizes, the laws' initial values and bounds): the 25M/100M curves of Luo et al.
+ * 2025 peak at 3e-4 and end near 3 nats.
  */
 export const REFERENCE_PEAK_LR = 3e-4;
+export const REFERENCE_LOSS = 3;
 
 /** 'relative' (unit-free) unless the method reproduces the reference as published, or the caller says otherwise. */
-export function lrUnitsOf(lawId: LawId, options: FitOptions): 'relative' | 'absolute' {
-  return options.lrUnits ?? (methodOf(lawId, options) === 'reference' ? 'absolute' : 'relative');
+export function unitsOf(lawId: LawId, options: FitOptions): 'relative' | 'absolute' {
+  return options.units ?? (methodOf(lawId, options) === 'reference' ? 'absolute' : 'relative');
 }
 
 /** The largest lr of the fitted schedules (over every step). */
@@ -128,28 +130,40 @@ export function peakLrOf(curves: readonly { lrs: Float64Array }[]): number {
   return peak;
 }
 
-/** Grid of the lrs in units of the peak (2^-28 of the peak, about 4e-9): see fitInLrUnits. */
+/** Grid of the lrs in units of the peak (2^-28 of the peak, about 4e-9): see fitInUnits. */
 const LR_GRID = 2 ** 28;
 
 /**
- * fitPrepared in units of the curves' peak lr (lrUnits 'relative', the default): every lr becomes
- * REFERENCE_PEAK_LR * (lr / peak) before the fit, and the fitted params are converted back by the
- * law (`rescaleLr`). So the result does not depend on the unit of the lrs (every lr x 10 gives the
- * same predictions), where the procedures' constants (start grids, step sizes, bounds) would
- * otherwise favour one lr scale. lr / peak is rounded to a grid of 2^-28: lrs x 10 and lrs differ in
- * their last bits after the division, and an early-stopped optimizer (which does not settle at an
+ * fitPrepared in relative units (`units: 'relative'`, the default): every lr becomes
+ * REFERENCE_PEAK_LR * (lr / peak lr) and every loss REFERENCE_LOSS * (loss / lowest loss) before the
+ * fit, and the law converts the fitted params back (`rescaleLr`, `rescaleLoss`). So the result does
+ * not depend on the units of the lrs or of the loss (every lr x 10 gives the same predictions, every
+ * loss x 10 predictions x 10), where the procedures' constants (start grids, step sizes, bounds)
+ * would otherwise favour one scale. lr / peak is rounded to a grid of 2^-28: lrs x 10 and lrs differ
+ * in their last bits after the division, and an early-stopped optimizer (which does not settle at an
  * optimum) carries last-bit differences of its input into the 1e-6 digits of its params; on the grid
  * both give the same bits, and the rounding (at most 2e-9 of the peak) is far below any loss signal.
  */
-function fitInLrUnits(lawId: LawId, law: Law<any>, prepared: PreparedCurve[], options: FitOptions, onProgress?: FitProgress): CoreFit {
+function fitInUnits(lawId: LawId, law: Law<any>, prepared: PreparedCurve[], options: FitOptions, onProgress?: FitProgress): CoreFit {
   const peak = peakLrOf(prepared.map((c) => c.curve));
-  if (lrUnitsOf(lawId, options) === 'absolute' || !(peak > 0)) return fitPrepared(lawId, law, prepared, options, onProgress);
+  let lowestLog = Infinity;
+  for (const c of prepared) for (const v of c.logLoss) if (v < lowestLog) lowestLog = v;
+  if (unitsOf(lawId, options) === 'absolute' || !(peak > 0) || !Number.isFinite(lowestLog)) return fitPrepared(lawId, law, prepared, options, onProgress);
   const inUnits = (lr: number) => (Math.round((lr / peak) * LR_GRID) / LR_GRID) * REFERENCE_PEAK_LR;
-  const scaled = prepared.map((c) => ({ ...c, curve: { ...c.curve, lrs: c.curve.lrs.map(inUnits) } }));
+  const lossFactor = REFERENCE_LOSS / Math.exp(lowestLog);
+  const logShift = Math.log(lossFactor);
+  const scaled = prepared.map((c) => ({
+    ...c,
+    logLoss: c.logLoss.map((v) => v + logShift),
+    curve: { ...c.curve, lrs: c.curve.lrs.map(inUnits), loss: c.curve.loss.map((y) => y * lossFactor) },
+  }));
   const core = fitPrepared(lawId, law, scaled, options, onProgress);
   const factor = REFERENCE_PEAK_LR / peak;
-  const params = Float64Array.from(law.rescaleLr(core.params, factor));
-  const notes = [...core.notes, `fitted in units of the curves' peak lr (${peak.toPrecision(6)} -> ${REFERENCE_PEAK_LR}: every lr x ${factor.toPrecision(6)}); params converted back`];
+  const params = Float64Array.from(law.rescaleLoss(law.rescaleLr(core.params, factor), 1 / lossFactor));
+  const notes = [
+    ...core.notes,
+    `fitted in relative units (lrs: peak ${peak.toPrecision(6)} -> ${REFERENCE_PEAK_LR}; losses: lowest ${Math.exp(lowestLog).toPrecision(6)} -> ${REFERENCE_LOSS}); params converted back`,
+  ];
   return { ...core, params, model: objectiveModel(lawId, law, prepared, options).model, notes };
 }
 
@@ -197,6 +211,7 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
       samples: options.starts ?? FIT_DEFAULTS.starts,
       keep: FIT_DEFAULTS.keep,
       lambda: options.lambda,
+      delta,
     });
     starts = [...starts, ...global.starts.map((s) => s.params)];
     if (global.constantGuess) {
@@ -213,7 +228,7 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
       const maxIterations = options.maxIterations ?? (lawId === 'lra' ? FIT_DEFAULTS.lraMaxIterations : FIT_DEFAULTS.maxIterations);
       consider(
         lawId === 'lra'
-          ? huberFitWithMlLm(model, start, { min, max, maxIterations })
+          ? huberFitWithMlLm(model, start, { min, max, maxIterations, delta })
           : levenbergMarquardtHuber(model, start, { min, max, maxIterations, delta }),
       );
     } catch (error) {
@@ -224,7 +239,7 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
   const chosen = best as LmResult | null;
   if (!chosen) {
     const params = Float64Array.from(starts[0]!);
-    return { params, objective: model.objective(params), iterations, converged: false, model, notes };
+    return { params, objective: huberObjective(model.observed, model.logPredict(params), model.weight, delta), iterations, converged: false, model, notes };
   }
   return { params: chosen.params, objective: chosen.objective, iterations, converged: chosen.converged && Number.isFinite(chosen.objective), model, notes };
 }
@@ -289,16 +304,15 @@ function prepareRequest(request: FitRequest): PreparedRequest {
   const refused = inapplicableOption(lawId, options, FIT_DEFAULTS.method);
   if (refused) throw refused;
   if (curves.length === 0) throw new FitInputError('fitLaw needs at least one curve', 'curves');
-  if (lrUnitsOf(lawId, options) === 'relative') {
-    const name = law.params.find((p) => p.scalesWithLr && options.bounds?.[p.name] !== undefined)?.name;
+  if (unitsOf(lawId, options) === 'relative') {
+    const name = law.params.find((p) => (p.scalesWithLr || p.scalesWithLoss) && options.bounds?.[p.name] !== undefined)?.name;
     if (name) {
       throw new FitInputError(
-        `options.bounds.${name}: ${name} depends on the unit of the lrs, and this fit works in units of the curves' peak lr; set options.lrUnits to "absolute" to bound it in the lrs' own unit`,
+        `options.bounds.${name}: ${name} depends on the units of the lrs or of the loss, and this fit works in relative units (lrs in units of the peak lr, losses in units of the lowest loss); set options.units to "absolute" to bound it in the values' own units`,
         `options.bounds.${name}`,
       );
     }
   }
-  // Method reference fits every raw point (the published procedure does not bin).
   const maxPoints = methodOf(lawId, options) === 'reference' ? Infinity : (options.maxPoints ?? DEFAULT_MAX_POINTS);
   const prepared = curves.map((c) => prepareCurve(c, options.fromStep ?? 0, maxPoints));
   if (options.fromStep) notes.push(`points before step ${options.fromStep} ignored`);
@@ -351,7 +365,7 @@ function mainFit(request: PreparedRequest, started: number, onProgress?: FitProg
         : `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`,
   );
 
-  const core = fitInLrUnits(lawId, law, prepared, options, onProgress);
+  const core = fitInUnits(lawId, law, prepared, options, onProgress);
   notes.push(...core.notes);
   if (!core.converged) notes.push('the fit did not converge: the params are the best point found');
   const stderr = standardErrors(core.model, core.params);
@@ -385,7 +399,7 @@ export function leaveOneOutFold(request: FitRequest, j: number, onProgress?: Fit
 
 function foldFit({ lawId, law, curves, options, prepared }: PreparedRequest, j: number, onProgress?: FitProgress): CurveFitMetrics {
   if (!Number.isInteger(j) || j < 0 || j >= curves.length) throw new RangeError(`no fold ${j} among ${curves.length} curves`);
-  const fit = fitInLrUnits(lawId, law, prepared.filter((_, k) => k !== j), options, onProgress);
+  const fit = fitInUnits(lawId, law, prepared.filter((_, k) => k !== j), options, onProgress);
   return curveMetricsList(law, fit.params, [curves[j]!], options, lawId)[0]!;
 }
 

@@ -5,6 +5,9 @@
  * (weight min(1, delta/|e|), whose quadratic majorizes the Huber loss), solves the damped normal
  * equations (J^T W J + mu diag(J^T W J)) d = J^T W e, clamps to the bounds, and accepts the step
  * when the true Huber objective decreases (damping updated by the gain ratio, Nielsen's rule).
+ *
+ * Why not ml-levenberg-marquardt (as lra, ml-lm.ts): mpl's model is expensive (a series per step), so
+ * mpl needs this solver's convergence test, where the library runs its whole iteration cap.
  */
 import { cholesky, choleskySolve } from './dense.js';
 import { HUBER_DELTA, huberObjective, type LogModel } from './objective.js';

@@ -19,7 +19,7 @@
 import { cumulativeLr } from '../laws/mpl.js';
 import type { Law } from '../laws/law.js';
 import { levenbergMarquardtHuber } from './lm.js';
-import type { LogModel } from './objective.js';
+import { huberObjective, type LogModel } from './objective.js';
 import type { PreparedCurve } from './prepare.js';
 import { withPrior, type ParamPrior } from './prior.js';
 import { referenceSimplifiedStart } from './reference.js';
@@ -113,7 +113,8 @@ export function fitMap(law: Law<any>, prepared: PreparedCurve[], model: LogModel
     converged = result.converged;
     if (Number.isFinite(result.objective)) params = result.params;
   }
-  const objective = model.objective(params);
+  // The data's Huber objective with the fit's delta (the report's objective), without the prior.
+  const objective = huberObjective(model.observed, model.logPredict(params), model.weight, options.delta);
   notes.push(
     `map: prior on ${priors.map((p) => `${MAP_PRIOR[law.params[p.index]!.name]!.log ? `log ${law.params[p.index]!.name}` : law.params[p.index]!.name} ~ N(${p.centre.toPrecision(3)}, ${p.width})`).join(', ')} weighing ${priorWeight} points of the fit's residual scale; Levenberg-Marquardt to convergence`,
   );

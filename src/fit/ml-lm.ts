@@ -1,8 +1,13 @@
 /**
  * Huber fit through ml-levenberg-marquardt (used for the lra law, whose model is cheap): rounds of
  * iteratively reweighted least squares, each a weighted least-squares LM run of the library with
- * the analytic Jacobian. The point weights (Huber IRLS weight times bin count) are folded into the
- * residuals as sqrt(w) * (log obs - log pred), so the library sees an unweighted problem.
+ * the analytic Jacobian. The point weights (Huber IRLS weight with `delta` times bin count) are
+ * folded into the residuals as sqrt(w) * (log obs - log pred), so the library sees an unweighted
+ * problem; the objective reported and compared between rounds is the Huber objective with `delta`.
+ *
+ * Why a second solver: lra's closed-form model is cheap, so the library (a maintained general LM)
+ * serves it even though it runs its iteration cap without a convergence test of its own; mpl stays on
+ * lm.ts, see there.
  *
  * The library has no convergence test of its own (it runs its iteration cap unless the residual
  * reaches an absolute tolerance), so convergence is judged per round here: converged once a round
@@ -18,6 +23,8 @@ export interface MlLmOptions {
   max: ArrayLike<number>;
   /** Library iterations over all rounds (default 200). */
   maxIterations?: number;
+  /** Huber delta of the IRLS weights and of the objective (default HUBER_DELTA, 1e-3). */
+  delta?: number;
 }
 
 /** Library iterations per IRLS round: the weights are refreshed this often. */
@@ -29,10 +36,12 @@ export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, optio
   const N = model.nPoints;
   const P = model.nParams;
   const { observed, weight } = model;
+  const delta = options.delta ?? HUBER_DELTA;
+  const objectiveAt = (p: ArrayLike<number>) => huberObjective(observed, model.logPredict(p), weight, delta);
   const x = Array.from({ length: N }, (_, i) => i);
   const sqrtW = new Float64Array(N);
   let params = Array.from(init, (v, j) => Math.min(options.max[j]!, Math.max(options.min[j]!, v)));
-  let objective = model.objective(params);
+  let objective = objectiveAt(params);
   let iterations = 0;
   let evaluations = 1;
   let converged = false;
@@ -41,7 +50,7 @@ export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, optio
     const logPred = model.logPredict(params);
     for (let i = 0; i < N; i++) {
       const a = Math.abs(observed[i]! - logPred[i]!);
-      sqrtW[i] = Math.sqrt(weight[i]! * (a <= HUBER_DELTA ? 1 : HUBER_DELTA / a));
+      sqrtW[i] = Math.sqrt(weight[i]! * (a <= delta ? 1 : delta / a));
     }
     const y = Array.from(observed, (v, i) => v * sqrtW[i]!);
     let cacheKey = '';
@@ -81,7 +90,7 @@ export function huberFitWithMlLm(model: LogModel, init: ArrayLike<number>, optio
     );
     iterations += result.iterations;
     const next = result.parameterValues;
-    const nextObjective = huberObjective(observed, model.logPredict(next), weight);
+    const nextObjective = objectiveAt(next);
     const change = Math.max(...next.map((v, j) => Math.abs(v - params[j]!) / (Math.abs(params[j]!) + 1e-12)));
     if (!(Number.isFinite(nextObjective) && nextObjective <= objective)) {
       // The round found nothing better: settled if it barely moved, else stuck.

@@ -21,6 +21,8 @@ const MPL_ONLY = ['method', 'adamIterations', 'adamLearningRate', 'adamSpace', '
 const ADAM_ONLY = ['adamIterations', 'adamLearningRate', 'adamSpace'] as const;
 /** Options of the global start + Levenberg-Marquardt refinement, which mpl's adam method does not run. */
 const LM_ONLY = ['starts', 'seed', 'maxIterations'] as const;
+/** lra's global start is a fixed alpha grid: it samples nothing, so a seed or a sample count would be ignored. */
+const LRA_IGNORES = ['starts', 'seed'] as const;
 /**
  * Options mpl's reference method does not use: it reproduces the published procedure with its own
  * fixed grid of starts, step sizes, iteration cap, Huber delta and summed objective over every raw
@@ -37,6 +39,8 @@ export function inapplicableOption(lawId: LawId, options: FitOptions, defaultMet
   if (lawId === 'lra') {
     const name = MPL_ONLY.find(given);
     if (name) return refuse(name, 'applies to mpl fits only (lra always fits with Levenberg-Marquardt)');
+    const sampling = LRA_IGNORES.find(given);
+    if (sampling) return refuse(sampling, 'applies to mpl fits only (lra starts from a fixed grid of alphas with L0, A, C solved exactly: nothing is sampled)');
     return undefined;
   }
   if (given('lambda')) return refuse('lambda', 'applies to lra fits only (the momentum decay of the annealing area)');

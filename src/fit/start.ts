@@ -27,6 +27,8 @@ export interface StartOptions {
   samples: number;
   keep: number;
   lambda?: number;
+  /** Huber delta of the score that ranks the samples (default HUBER_DELTA, 1e-3: the fit's objective). */
+  delta?: number;
 }
 
 /** Search box of the sampled mpl params (inside the law's bounds). */
@@ -95,14 +97,14 @@ function linearFit(basis: Float64Array[], loss: Float64Array, weight: Float64Arr
   return null;
 }
 
-function scoreLinear(basis: Float64Array[], coef: number[], observed: Float64Array, weight: Float64Array): number {
+function scoreLinear(basis: Float64Array[], coef: number[], observed: Float64Array, weight: Float64Array, delta?: number): number {
   const logPred = new Float64Array(observed.length);
   for (let i = 0; i < observed.length; i++) {
     let p = 0;
     for (let j = 0; j < basis.length; j++) p += coef[j]! * basis[j]![i]!;
     logPred[i] = p > 0 ? Math.log(p) : NaN;
   }
-  return huberObjective(observed, logPred, weight);
+  return huberObjective(observed, logPred, weight, delta);
 }
 
 /**
@@ -168,7 +170,7 @@ export function globalStarts(law: LawId, curves: PreparedCurve[], options: Start
       const basis = [ones, powers[a]!, area];
       const coef = linearFit(basis, loss, weight, [true, true, true]);
       if (!coef) return;
-      const objective = scoreLinear(basis, coef, observed, weight);
+      const objective = scoreLinear(basis, coef, observed, weight, options.delta);
       if (Number.isFinite(objective)) results.push({ params: [coef[0]!, coef[1]!, alpha, coef[2]!], objective });
     });
     results.sort((x, y) => x.objective - y.objective);
@@ -195,7 +197,7 @@ export function globalStarts(law: LawId, curves: PreparedCurve[], options: Start
       const basis = [ones, powers[a]!, drop];
       const coef = linearFit(basis, loss, weight, [true, true, true]);
       if (!coef) return;
-      const objective = scoreLinear(basis, coef, observed, weight);
+      const objective = scoreLinear(basis, coef, observed, weight, options.delta);
       if (Number.isFinite(objective) && (!best || objective < best.objective)) {
         best = { params: [coef[0]!, coef[1]!, alpha, coef[2]!, C, beta, gamma], objective };
       }

@@ -60,12 +60,13 @@ export interface FitOptions {
   /** Huber delta on log residuals (default 1e-3). */
   huberDelta?: number;
   /**
-   * 'relative' (default, except for method 'reference'): fit in units of the curves' peak lr, so the
-   * fitted curve does not depend on the unit of the lrs (every lr x 10 gives the same predictions).
-   * 'absolute': the procedure's constants (start grid, step sizes, bounds) apply to the lrs as given,
-   * as the published reference procedure does.
+   * 'relative' (default, except for method 'reference'): fit with the lrs in units of the curves'
+   * peak lr and the losses in units of their lowest value, so the fitted curve does not depend on the
+   * units of either (every lr x 10, or every loss x 10, gives the same predictions, scaled).
+   * 'absolute': the procedure's constants (start grid, step sizes, bounds) apply to the values as
+   * given, as the published reference procedure does.
    */
-  lrUnits?: 'relative' | 'absolute';
+  units?: 'relative' | 'absolute';
 }
 
 export interface FitRequest {

@@ -17,6 +17,8 @@ export interface ParamSpec {
   description: string;
   /** Its value depends on the unit of the lrs (see `Law.rescaleLr`); fit bounds on it are then in that unit. */
   scalesWithLr?: boolean;
+  /** Its value scales with the unit of the loss (see `Law.rescaleLoss`). */
+  scalesWithLoss?: boolean;
 }
 
 /** The params outside their law's domain, as "name >= 0" / "name > 0" (empty when all are inside). */
@@ -50,6 +52,8 @@ export interface Law<Options = Record<string, unknown>> {
    * exactly in real arithmetic. Lets a fit work in units of the curves' peak lr (unit-free fits).
    */
   rescaleLr(params: ArrayLike<number>, factor: number): number[];
+  /** Params for losses multiplied by `factor` (the prediction is linear in the params flagged scalesWithLoss). */
+  rescaleLoss(params: ArrayLike<number>, factor: number): number[];
 }
 
 export type LawId = 'mpl' | 'lra';

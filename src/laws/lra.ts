@@ -17,11 +17,14 @@ export interface LraOptions {
 
 export const LRA_DEFAULT_LAMBDA = 0.999;
 
+/** L0, A, C: the prediction is linear in them, so they carry the loss's unit. */
+const LOSS_LINEAR = new Set([0, 1, 3]);
+
 export const LRA_PARAMS: readonly ParamSpec[] = [
-  { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss' },
-  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum', scalesWithLr: true },
+  { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss', scalesWithLoss: true },
+  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum', scalesWithLr: true, scalesWithLoss: true },
   { name: 'alpha', init: 0.5, min: 0.01, max: 3, domain: 'positive', description: 'exponent of the power law in the lr sum' },
-  { name: 'C', init: 0.5, min: 0, max: 1e4, domain: 'nonnegative', description: 'loss drop per unit of annealing area', scalesWithLr: true },
+  { name: 'C', init: 0.5, min: 0, max: 1e4, domain: 'nonnegative', description: 'loss drop per unit of annealing area', scalesWithLr: true, scalesWithLoss: true },
 ];
 
 /** The annealing area S2(s) for every step of the schedule. */
@@ -83,6 +86,7 @@ export const lraLaw: Law<LraOptions> = {
   predict: predictLra,
   predictWithJacobian: (lrs, steps, params, options) => predictLraWithJacobian(lrs, steps, params, options),
   // With lr' = k lr, both areas scale by k: A = A' k^-alpha, C = C' k.
+  rescaleLoss: (params, f) => Array.from(params, (v, j) => (LOSS_LINEAR.has(j) ? v * f : v)),
   rescaleLr: (params, k) => {
     const [L0, A, alpha, C] = Array.from(params) as [number, number, number, number];
     return [L0, A * k ** -alpha, alpha, C * k];

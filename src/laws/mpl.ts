@@ -42,16 +42,18 @@ export interface MplOptions {
 }
 
 export const MPL_PARAMS: readonly ParamSpec[] = [
-  { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss' },
-  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum', scalesWithLr: true },
+  { name: 'L0', init: 3, min: 0, max: 20, domain: 'nonnegative', description: 'irreducible loss', scalesWithLoss: true },
+  { name: 'A', init: 0.5, min: 0, max: 50, domain: 'nonnegative', description: 'scale of the power law in the lr sum', scalesWithLr: true, scalesWithLoss: true },
   { name: 'alpha', init: 0.5, min: 0.01, max: 3, domain: 'positive', description: 'exponent of the power law in the lr sum' },
-  { name: 'B', init: 300, min: 0, max: 1e5, domain: 'nonnegative', description: 'scale of the loss drop from lr decay', scalesWithLr: true },
+  { name: 'B', init: 300, min: 0, max: 1e5, domain: 'nonnegative', description: 'scale of the loss drop from lr decay', scalesWithLr: true, scalesWithLoss: true },
   { name: 'C', init: 2, min: 1e-3, max: 1e3, domain: 'positive', description: 'rate of the loss drop after an lr change', scalesWithLr: true },
   { name: 'beta', init: 0.5, min: 0.01, max: 5, domain: 'positive', description: 'exponent of the loss drop' },
   { name: 'gamma', init: 0.5, min: 0, max: 1.5, domain: 'nonnegative', description: 'lr dependence of the loss drop rate' },
 ];
 
 const P = 7;
+/** L0, A, B: the prediction is linear in them, so they carry the loss's unit. */
+const LOSS_LINEAR = new Set([0, 1, 3]);
 
 function checkParams(params: ArrayLike<number>): void {
   if (params.length !== P) throw new RangeError(`mpl takes ${P} params [L0, A, alpha, B, C, beta, gamma], got ${params.length}`);
@@ -809,6 +811,7 @@ export const mplLaw: Law<MplOptions> = {
   predictWithJacobian: predictMplWithJacobian,
   // With lr' = k lr: S' = k S, so A' S'^-alpha = A' k^-alpha S^-alpha; the drop term's steps scale by
   // k (B = B' k) and its rate C' lr'^-gamma S' = C' k^(1-gamma) lr^-gamma S.
+  rescaleLoss: (params, f) => Array.from(params, (v, j) => (LOSS_LINEAR.has(j) ? v * f : v)),
   rescaleLr: (params, k) => {
     const [L0, A, alpha, B, C, beta, gamma] = Array.from(params) as [number, number, number, number, number, number, number];
     return [L0, A * k ** -alpha, alpha, B * k, C * k ** (1 - gamma), beta, gamma];

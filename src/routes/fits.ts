@@ -46,7 +46,7 @@ export const fitOptionsSchema = {
     adamSpace: { type: 'string', enum: ['log', 'raw'] },
     curveWeighting: { type: 'string', enum: ['points', 'equal'] },
     huberDelta: { type: 'number', exclusiveMinimum: 0 },
-    lrUnits: { type: 'string', enum: ['relative', 'absolute'] },
+    units: { type: 'string', enum: ['relative', 'absolute'] },
     priorWeight: { type: 'number', minimum: 0, maximum: 1e9 },
   },
 } as const;
