@@ -296,3 +296,54 @@ test('GET /schedules/expand returns every N-th step plus the last, and 400 on ba
   assert.equal(missing.statusCode, 400);
   assert.equal(missing.json().field, 'schedule');
 });
+
+test('expr schedules: GET /schedules/expand answers the values, 400 naming schedule.f for bad ones; curves and predict take them too', async () => {
+  const spec = 'expr:total=24000,warmup=2160,peak=3e-4,f=peak*(1-(s-warmup)/(total-warmup))^2';
+  const res = await ctx.app.inject({ method: 'GET', url: '/schedules/expand?schedule=' + encodeURIComponent(spec) + '&every=6000' });
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json();
+  assert.equal(body.schedule, 'expr:peak=0.0003,total=24000,warmup=2160,f=peak*(1-(s-warmup)/(total-warmup))^2');
+  assert.equal(body.total, 24000);
+  assert.deepEqual(body.steps, [0, 6000, 12000, 18000, 23999]);
+  const f = (s: number) => 3e-4 * (1 - (s - 2160) / (24000 - 2160)) ** 2;
+  assert.equal(body.lrs[0], 0);
+  for (let i = 1; i < body.steps.length; i++) assert.ok(Math.abs(body.lrs[i] - f(body.steps[i])) <= 1e-15 * f(body.steps[i]), `step ${body.steps[i]}`);
+
+  const expand = (s: string) => ctx.app.inject({ method: 'GET', url: '/schedules/expand?schedule=' + encodeURIComponent(s) });
+  for (const bad of [
+    'expr:total=10,peak=1,f=peak*(',
+    'expr:total=10,peak=1,f=1 - s/4',
+    'expr:total=10,peak=1,f=import({}, {override: true})',
+    'expr:total=10,peak=1,f=cos.constructor("return process")()',
+  ]) {
+    const r = await expand(bad);
+    assert.equal(r.statusCode, 400, bad);
+    assert.match(r.headers['content-type'] as string, /application\/problem\+json/);
+    assert.equal(r.json().field, 'schedule.f', bad);
+  }
+  assert.match((await expand('expr:total=10,peak=1,f=1 - s/4')).json().detail, /lr=-0\.25 at step 5/);
+
+  // A curve uploaded with an expr spec: its logged lrs are checked against it, 400 on schedule.f when it is bad.
+  const points = [0, 100, 200, 300].map((step) => ({ step, loss: 4 - step / 1000, lr: step < 100 ? (1e-3 * step) / 99 : 1e-3 * (1 - (step - 100) / 300) }));
+  const created = await ctx.app.inject({ method: 'POST', url: '/curves', payload: { name: 'expr-run', schedule: 'expr:total=400,warmup=100,peak=1e-3,f=peak*(1-(s-warmup)/(total-warmup))', points } });
+  assert.equal(created.statusCode, 201, created.body);
+  const sched = (await ctx.app.inject({ method: 'GET', url: `/curves/${created.json().id}/schedule?every=100` })).json();
+  assert.deepEqual(sched.steps, [0, 100, 200, 300, 399]);
+  const refused = await ctx.app.inject({ method: 'POST', url: '/curves', payload: { name: 'expr-bad', schedule: 'expr:total=400,peak=1e-3,f=peak - s', points } });
+  assert.equal(refused.statusCode, 400);
+  assert.equal(refused.json().field, 'schedule.f');
+
+  // Predict with given mpl params under an expr schedule equals the same schedule written as cosine.
+  const params = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
+  const predict = (s: string) => ctx.app.inject({ method: 'GET', url: `/predict?law=mpl&params=${params}&steps=12000,23999&schedule=${encodeURIComponent(s)}` });
+  const viaExpr = await predict('expr:total=24000,warmup=2160,peak=3e-4,final=3e-5,f=final + 0.5*(peak-final)*(1+cos(pi*(s-warmup)/(total-warmup)))');
+  const viaCosine = await predict('cosine:peak=3e-4,warmup=2160,total=24000,final=3e-5');
+  assert.equal(viaExpr.statusCode, 200, viaExpr.body);
+  assert.match(viaExpr.json().schedule, /^expr:peak=0\.0003,total=24000,warmup=2160,final=0\.00003,f=final/);
+  const a = viaExpr.json().loss as number[];
+  const b = viaCosine.json().loss as number[];
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-9, `${a[i]} vs ${b[i]}`);
+  const badPredict = await predict('expr:total=24000,peak=3e-4,f=peak*(1 - s/1000)');
+  assert.equal(badPredict.statusCode, 400);
+  assert.equal(badPredict.json().field, 'schedule.f');
+});

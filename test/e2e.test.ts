@@ -205,6 +205,21 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       const after = await checkWhatIf({ prefix: 'piecewise:', not: before });
       assert.notEqual(after, before, 'dragging a knot changed the schedule');
       console.log(`  looked at: ${await shot(page, '5-whatif-piecewise')}`);
+
+      // expr: a user expression f(s), evaluated by the server; a bad one marks the f field.
+      await page.selectOption('[data-testid=family]', 'expr');
+      await page.fill('#view-whatif input[name=total]', '24000');
+      await page.fill('#view-whatif input[name=peak]', '3e-4');
+      await page.fill('#view-whatif input[name=warmup]', '2160');
+      await page.fill('#view-whatif input[name=consts]', 'final=3e-5');
+      await page.fill('#view-whatif input[name=f]', 'max(final, peak*(1-(s-warmup)/(total-warmup))^2)');
+      await checkWhatIf({ spec: 'expr:total=24000,warmup=2160,peak=3e-4,final=3e-5,f=max(final, peak*(1-(s-warmup)/(total-warmup))^2)' });
+      await page.fill('#view-whatif input[name=f]', 'peak - s');
+      await page.waitForSelector('#view-whatif input[name=f].invalid');
+      await page.fill('#view-whatif input[name=f]', 'peak*exp(-(s-warmup)/8000)');
+      await checkWhatIf({ spec: 'expr:total=24000,warmup=2160,peak=3e-4,final=3e-5,f=peak*exp(-(s-warmup)/8000)' });
+      assert.equal(await page.locator('#view-whatif input[name=f].invalid').count(), 0, 'the f field is no longer marked');
+      console.log(`  looked at: ${await shot(page, '5b-whatif-expr')}`);
     });
 
     await t.test('an optimize run shows its progress and ends with the schedule, baselines and downloads', async () => {

@@ -1,11 +1,13 @@
 /**
  * Client side of the schedule grammar: the form state of a schedule, its spec string,
  * reading a spec back into the form, and the cosine / WSD baselines for a run length.
- * The server stays the judge of validity (its problem+json says which key is wrong).
+ * The server stays the judge of validity (its problem+json says which key is wrong). `expr` specs
+ * (a user expression f in the step s) are only assembled and split here, never evaluated: the
+ * server parses, checks and expands them (mathjs stays out of the browser bundle).
  */
 
-export type Family = 'constant' | 'cosine' | 'linear' | 'wsd' | 'step' | 'piecewise';
-export const FAMILIES: Family[] = ['cosine', 'wsd', 'linear', 'constant', 'step', 'piecewise'];
+export type Family = 'constant' | 'cosine' | 'linear' | 'wsd' | 'step' | 'piecewise' | 'expr';
+export const FAMILIES: Family[] = ['cosine', 'wsd', 'linear', 'constant', 'step', 'piecewise', 'expr'];
 export const WSD_SHAPES = ['exp', 'linear', 'cosine', 'sqrt'] as const;
 
 /** Form values as typed (strings), plus the piecewise knots as numbers. */
@@ -19,6 +21,9 @@ export interface ScheduleState {
   shape: string;
   at: string;
   to: string;
+  /** expr: the expression, and its named constants as `name=value,...`. */
+  f: string;
+  consts: string;
   knots: [number, number][];
 }
 
@@ -32,6 +37,8 @@ export const DEFAULT_STATE: ScheduleState = {
   shape: 'linear',
   at: '8000;12000',
   to: '9e-5;3e-5',
+  f: 'final + (peak-final)*(1-(s-warmup)/(total-warmup))^2',
+  consts: 'final=3e-5',
   knots: [],
 };
 
@@ -57,6 +64,16 @@ export function formatSpec(s: ScheduleState): string {
       return `step:${base},at=${t(s.at)},to=${t(s.to)}`;
     case 'piecewise':
       return `piecewise:${s.knots.map(([step, lr]) => `${step}=${num(lr)}`).join(';')}`;
+    case 'expr': {
+      // f last: it takes the rest of the spec, commas included.
+      const consts = s.consts
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)
+        .map((c) => `,${c}`)
+        .join('');
+      return `expr:total=${t(s.total)},warmup=${t(s.warmup)},peak=${t(s.peak)}${consts},f=${t(s.f)}`;
+    }
   }
 }
 
@@ -72,6 +89,24 @@ export function parseSpec(spec: string, into: ScheduleState): ScheduleState | nu
     if (knots.some((k) => k.length !== 2 || !k.every(Number.isFinite))) return null;
     next.knots = knots;
     next.total = String(knots[knots.length - 1]![0] + 1);
+    return next;
+  }
+  if (family === 'expr') {
+    // Everything after the first `f=` key is the expression; the other keys before it.
+    const fAt = /(^|,)\s*f\s*=/.exec(m[2]!);
+    if (!fAt) return null;
+    next.f = m[2]!.slice(fAt.index + fAt[0].length).trim();
+    const consts: string[] = [];
+    for (const part of m[2]!.slice(0, fAt.index).split(',')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) continue;
+      const k = part.slice(0, eq).trim();
+      const v = part.slice(eq + 1).trim();
+      if (k === 'total' || k === 'peak' || k === 'warmup') next[k] = v;
+      else if (k) consts.push(`${k}=${v}`);
+    }
+    next.consts = consts.join(',');
+    if (!/(^|,)\s*warmup\s*=/.test(m[2]!.slice(0, fAt.index))) next.warmup = '0';
     return next;
   }
   for (const part of m[2]!.split(',')) {

@@ -4,14 +4,15 @@
  * The formulas are those the fixtures were trained with (fixtures/README.md), written in
  * the same order of operations so values agree with the reference to the last bits.
  */
-import { parseSchedule, type ScheduleSpec } from './spec.js';
+import { exprNames, parseSchedule, ScheduleError, type ExprSpec, type ScheduleSpec } from './spec.js';
+import { compileExpr } from './expr.js';
 
 /** Linear warmup from 0: `peak * s / (warmup - 1)`, reaching peak at step warmup-1. */
 function warmupLr(peak: number, warmup: number, s: number): number {
   return warmup <= 1 ? peak : (peak * s) / (warmup - 1);
 }
 
-function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' }>, s: number): number {
+function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' | 'expr' }>, s: number): number {
   const { peak, total, warmup } = spec;
   switch (spec.family) {
     case 'constant':
@@ -66,11 +67,32 @@ export function interpolateKnots(steps: ArrayLike<number>, values: ArrayLike<num
   return out;
 }
 
+/**
+ * The expr family: the usual warmup, then `f(s)` from step `warmup` on. A value that is not a
+ * finite number >= 0 is refused (ScheduleError on key `f`) at the first step that gives one.
+ */
+function expandExpr(spec: ExprSpec): Float64Array {
+  const f = compileExpr(spec.f, exprNames(spec));
+  const { peak, total, warmup } = spec;
+  const lrs = new Float64Array(total);
+  for (let s = 0; s < warmup; s++) lrs[s] = warmupLr(peak, warmup, s);
+  for (let s = warmup; s < total; s++) {
+    const lr = f(s);
+    // NaN fails both tests; -0 becomes 0.
+    if (!(lr >= 0 && lr < Infinity)) {
+      throw new ScheduleError(`f gives lr=${lr} at step ${s}: learning rates must be finite and >= 0`, 'f');
+    }
+    lrs[s] = lr + 0;
+  }
+  return lrs;
+}
+
 /** Per-step learning rates of a parsed spec or spec string, as float64. */
 export function expandSchedule(input: ScheduleSpec | string): Float64Array {
   const spec = typeof input === 'string' ? parseSchedule(input) : input;
-  const lrs = new Float64Array(spec.total);
   if (spec.family === 'piecewise') return interpolateKnots(spec.knots, spec.values, spec.total);
+  if (spec.family === 'expr') return expandExpr(spec);
+  const lrs = new Float64Array(spec.total);
   for (let s = 0; s < spec.total; s++) {
     lrs[s] = s < spec.warmup ? warmupLr(spec.peak, spec.warmup, s) : decayLr(spec, s);
   }

@@ -1,23 +1,18 @@
 /**
  * Schedule spec grammar: `family:key=value,key=value`.
  *
- * Families: constant, cosine, linear, wsd, step, piecewise. A parsed spec is a plain
+ * Families: constant, cosine, linear, wsd, step, piecewise, expr. A parsed spec is a plain
  * object; `expandSchedule` (expand.ts) turns it into per-step learning rates.
  * Every problem is a ScheduleError naming the key that is wrong, so routes can answer
  * 400 with the offending field.
  */
 
+import { ScheduleError } from './error.js';
+import { compileExpr, RESERVED_NAMES } from './expr.js';
+
 export const MAX_TOTAL_STEPS = 10_000_000;
 
-export class ScheduleError extends Error {
-  /** The spec key (or `schedule` for the whole string) that is wrong. */
-  readonly key: string;
-  constructor(message: string, key = 'schedule') {
-    super(message);
-    this.name = 'ScheduleError';
-    this.key = key;
-  }
-}
+export { ScheduleError };
 
 export type WsdShape = 'exp' | 'linear' | 'cosine' | 'sqrt';
 export const WSD_SHAPES: readonly WsdShape[] = ['exp', 'linear', 'cosine', 'sqrt'];
@@ -33,13 +28,22 @@ export interface LinearSpec extends Base { family: 'linear'; final: number }
 export interface WsdSpec extends Base { family: 'wsd'; decayStart: number; final: number; shape: WsdShape }
 export interface StepSpec extends Base { family: 'step'; at: number[]; to: number[] }
 export interface PiecewiseSpec { family: 'piecewise'; knots: number[]; values: number[]; total: number }
+/**
+ * A user-defined schedule: `f` (an expression in the step `s`, see expr.ts) gives the lr from step
+ * `warmup` on; the warmup before it is the usual linear one up to `peak`. `consts` holds the
+ * spec's other keys (named constants usable in f besides peak, total and warmup), by name.
+ */
+export interface ExprSpec extends Base { family: 'expr'; f: string; consts: Record<string, number> }
 
-export type ScheduleSpec = ConstantSpec | CosineSpec | LinearSpec | WsdSpec | StepSpec | PiecewiseSpec;
+export type ScheduleSpec = ConstantSpec | CosineSpec | LinearSpec | WsdSpec | StepSpec | PiecewiseSpec | ExprSpec;
 export type Family = ScheduleSpec['family'];
-export const FAMILIES: readonly Family[] = ['constant', 'cosine', 'linear', 'wsd', 'step', 'piecewise'];
+export const FAMILIES: readonly Family[] = ['constant', 'cosine', 'linear', 'wsd', 'step', 'piecewise', 'expr'];
+
+/** At most this many user constants in an expr spec. */
+export const MAX_EXPR_CONSTS = 32;
 
 /** Keys each family accepts; the first ones listed are required. */
-const FAMILY_KEYS: Record<Exclude<Family, 'piecewise'>, { required: string[]; optional: string[] }> = {
+const FAMILY_KEYS: Record<Exclude<Family, 'piecewise' | 'expr'>, { required: string[]; optional: string[] }> = {
   constant: { required: ['peak', 'total'], optional: ['warmup'] },
   cosine: { required: ['peak', 'total'], optional: ['warmup', 'final'] },
   linear: { required: ['peak', 'total'], optional: ['warmup', 'final'] },
@@ -96,6 +100,58 @@ function parsePiecewise(body: string): PiecewiseSpec {
   return { family: 'piecewise', knots, values, total };
 }
 
+/** The names f may use for the spec's keys, with their values. */
+export function exprNames(spec: Pick<ExprSpec, 'peak' | 'total' | 'warmup' | 'consts'>): Map<string, number> {
+  return new Map([['peak', spec.peak], ['total', spec.total], ['warmup', spec.warmup], ...Object.entries(spec.consts)]);
+}
+
+/**
+ * `expr:total=T,warmup=W,peak=P,name=value,...,f=EXPR`: `f` must be the last key and takes the
+ * rest of the spec verbatim (commas, `=` and `;` included), so `max(a,b)` or `s == 0` need no
+ * escaping. The other keys are numbers; besides total, peak (required) and warmup (default 0),
+ * any identifier not reserved (RESERVED_NAMES) is a named constant usable in f.
+ */
+function parseExpr(body: string): ExprSpec {
+  const raw = new Map<string, string>();
+  let f: string | undefined;
+  let rest = body;
+  while (rest.length > 0) {
+    const comma = rest.indexOf(',');
+    const part = comma < 0 ? rest : rest.slice(0, comma);
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+    if (eq >= 0 && key === 'f') {
+      // f takes everything after `f=`, commas included.
+      f = rest.slice(rest.indexOf('=') + 1).trim();
+      break;
+    }
+    rest = comma < 0 ? '' : rest.slice(comma + 1);
+    if (part.trim() === '') continue;
+    if (eq < 0) throw new ScheduleError(`"${part.trim()}" must be key=value`, part.trim());
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) throw new ScheduleError(`"${key}" is not a key name (letters, digits and _, starting with a letter)`, key || 'schedule');
+    if (RESERVED_NAMES.has(key)) throw new ScheduleError(`"${key}" is reserved in expr specs (the step s, f, pi, e, mathjs words and the functions), pick another name`, key);
+    if (raw.has(key)) throw new ScheduleError(`key "${key}" is given twice`, key);
+    raw.set(key, part.slice(eq + 1));
+  }
+  if (f === undefined) throw new ScheduleError('expr needs key "f" (the last key: f=expression in s, taking the rest of the spec)', 'f');
+  for (const key of ['peak', 'total']) {
+    if (raw.has(key)) continue;
+    const late = new RegExp(`,\\s*${key}\\s*=`).test(f) ? ` (f must be the last key: it takes the rest of the spec, here "${f}")` : '';
+    throw new ScheduleError(`expr needs key "${key}"${late}`, key);
+  }
+  const total = parseTotal(raw.get('total')!);
+  const peak = parseLr(raw.get('peak')!, 'peak');
+  const warmup = raw.has('warmup') ? parseStep(raw.get('warmup')!, 'warmup') : 0;
+  if (warmup >= total) throw new ScheduleError(`warmup=${warmup} must be shorter than total=${total}`, 'warmup');
+  const consts: Record<string, number> = {};
+  const names = [...raw.keys()].filter((k) => k !== 'peak' && k !== 'total' && k !== 'warmup').sort();
+  if (names.length > MAX_EXPR_CONSTS) throw new ScheduleError(`expr takes at most ${MAX_EXPR_CONSTS} constants besides peak, total and warmup, not ${names.length}`, 'schedule');
+  for (const name of names) consts[name] = parseNumber(raw.get(name)!, name);
+  const spec: ExprSpec = { family: 'expr', peak, total, warmup, consts, f };
+  compileExpr(f, exprNames(spec)); // syntax and allowlist now; values when expanded
+  return spec;
+}
+
 /** Parse a schedule spec string; throws ScheduleError with the offending key. */
 export function parseSchedule(input: string): ScheduleSpec {
   if (typeof input !== 'string' || input.trim() === '') throw new ScheduleError('schedule spec is empty');
@@ -105,6 +161,7 @@ export function parseSchedule(input: string): ScheduleSpec {
   const family = text.slice(0, colon).trim().toLowerCase();
   const body = text.slice(colon + 1);
   if (family === 'piecewise') return parsePiecewise(body);
+  if (family === 'expr') return parseExpr(body);
   if (!(family in FAMILY_KEYS)) {
     throw new ScheduleError(`unknown schedule family "${family}" (known: ${FAMILIES.join(', ')})`, 'family');
   }
@@ -180,5 +237,12 @@ export function formatSchedule(spec: ScheduleSpec): string {
       return `wsd:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup},decayStart=${spec.decayStart},final=${spec.final},shape=${spec.shape}`;
     case 'step':
       return `step:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup},at=${spec.at.join(';')},to=${spec.to.join(';')}`;
+    case 'expr': {
+      const consts = Object.keys(spec.consts)
+        .sort()
+        .map((k) => `,${k}=${spec.consts[k]}`)
+        .join('');
+      return `expr:peak=${spec.peak},total=${spec.total},warmup=${spec.warmup}${consts},f=${spec.f.trim()}`;
+    }
   }
 }

@@ -33,6 +33,8 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
     decayStart: numberInput('decayStart', state.decayStart),
     at: numberInput('at', state.at, { inputmode: 'text' }),
     to: numberInput('to', state.to, { inputmode: 'text' }),
+    consts: numberInput('consts', state.consts, { inputmode: 'text', class: 'mono', placeholder: 'final=3e-5' }),
+    f: numberInput('f', state.f, { inputmode: 'text', class: 'mono', 'data-testid': 'expr-f', 'aria-label': 'f(s)' }),
   };
   const shapeSel = h('select', { name: 'shape', 'data-field': 'shape' }, ...WSD_SHAPES.map((s) => h('option', { value: s }, s)));
   shapeSel.value = state.shape;
@@ -45,6 +47,8 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
     shape: field('Decay shape', shapeSel),
     at: field('Drop at steps', inputs.at, 'separated by ;'),
     to: field('Drop to lrs', inputs.to, 'separated by ;'),
+    consts: field('Constants', inputs.consts, 'name=value, separated by , (usable in f)'),
+    f: field('f(s) from step warmup on', inputs.f, 's, the keys above, pi, e; + - * / ^, min, max, exp, log, cos, sqrt, a ? b : c …'),
   };
   const knotHelp = h(
     'div',
@@ -69,6 +73,7 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
     wsd: ['total', 'peak', 'warmup', 'decayStart', 'final', 'shape'],
     step: ['total', 'peak', 'warmup', 'at', 'to'],
     piecewise: [],
+    expr: ['total', 'peak', 'warmup', 'consts', 'f'],
   };
   function syncForm() {
     familySel.value = state.family;
@@ -251,7 +256,12 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
       markField(form, err);
       const e = toApiError(err);
       // The spec field names the schedule key at fault (schedule.peak -> the peak input).
-      if (e.field?.startsWith('schedule.')) form.querySelector(`[data-field="${e.field.slice(9)}"]`)?.classList.add('invalid');
+      if (e.field?.startsWith('schedule.')) {
+        const key = e.field.slice(9);
+        // An expr constant's key has no input of its own: it is in the constants field.
+        const target = state.family === 'expr' && !['total', 'peak', 'warmup', 'f'].includes(key) ? 'consts' : key;
+        form.querySelector(`[data-field="${target}"]`)?.classList.add('invalid');
+      }
       setContent(status, errorState(err, 'This schedule cannot be predicted'));
       setContent(cards, h('div', { class: 'card-num stale' }, h('span', {}, 'your final loss'), h('strong', {}, '—'), h('small', {}, 'fix the schedule')));
     }

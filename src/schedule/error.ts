@@ -1,0 +1,10 @@
+/** The schedule grammar's error (re-exported by spec.ts), in its own module so expr.ts can throw it too. */
+export class ScheduleError extends Error {
+  /** The spec key (or `schedule` for the whole string) that is wrong. */
+  readonly key: string;
+  constructor(message: string, key = 'schedule') {
+    super(message);
+    this.name = 'ScheduleError';
+    this.key = key;
+  }
+}
