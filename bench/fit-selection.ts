@@ -11,7 +11,7 @@
  *   (the issue asks for none; when every eligible candidate has some, the choice says so).
  * lra is a different law: it is reported beside them, not a candidate for the mpl default.
  *
- * Run: npm run bench:fit-selection [-- --workers=N]   (about 5 minutes on 2 cores)
+ * Run: npm run bench:fit-selection [-- --workers=N]   (about 4-6 minutes on 2 cores)
  * Writes bench/results/fit-selection.json and .md (the figures that chose the default).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,8 +28,9 @@ export const CANDIDATES: TransferMethod[] = [
   { label: 'reference, relative units', law: 'mpl', options: { method: 'reference', units: 'relative' } },
   { label: 'adam 800 (old default)', law: 'mpl', options: { method: 'adam' } },
   { label: 'converged', law: 'mpl', options: { method: 'converged' } },
+  // map weighs curves equally unless told otherwise; one candidate weighs every point the same.
   ...[0, 0.3, 1, 3, 10, 30, 100, 1000].map((w): TransferMethod => ({ label: `map w=${w}`, law: 'mpl', options: { method: 'map', priorWeight: w } })),
-  { label: 'map w=1 equal-w', law: 'mpl', options: { method: 'map', priorWeight: 1, curveWeighting: 'equal' } },
+  { label: 'map w=1 points-w', law: 'mpl', options: { method: 'map', priorWeight: 1, curveWeighting: 'points' } },
   { label: 'lra (other law)', law: 'lra', options: {} },
 ];
 
