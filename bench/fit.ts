@@ -9,7 +9,7 @@
 import { fitLaw, evaluateMetrics } from '../src/fit/index.js';
 import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
 import { meanMetrics } from '../src/laws/metrics.js';
-import { predictMpl, predictMplDirect } from '../src/laws/mpl.js';
+import { predictMpl, predictMplDirect } from '../src/laws/mpl/index.js';
 import { expandSchedule, evenSteps } from '../src/schedule/expand.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

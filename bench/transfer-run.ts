@@ -13,7 +13,7 @@ import { fitLaw, evaluateMetrics } from '../src/fit/index.js';
 import { loadFixtureCurves, type FixtureCurve } from '../src/fit/fixtures.js';
 import { load124mCurve } from '../src/fit/fixtures-124m.js';
 import type { FitCurve } from '../src/fit/types.js';
-import { getLaw } from '../src/laws/index.js';
+import { getLaw, lawOptionsOf as lawOptionsFor } from '../src/laws/index.js';
 import { WorkerPool } from '../src/workers/pool.js';
 import type { TransferMethod } from './transfer-methods.js';
 import { GROUPS, refLabel, type CurveRef, type TransferGroup, type TransferProtocol } from './transfer-protocols.js';
@@ -71,7 +71,7 @@ export interface TaskOutcome {
 }
 
 function lawOptionsOf(method: TransferMethod): Record<string, unknown> | undefined {
-  return method.law === 'lra' ? { lambda: method.options.lambda ?? 0.999 } : undefined;
+  return lawOptionsFor(getLaw(method.law), method.options as Record<string, unknown>);
 }
 
 /** Fit `method` on the protocol's fit curves and score every target (never throws for a failing fit). */

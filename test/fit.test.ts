@@ -11,7 +11,7 @@ import { huberObjective, logModel } from '../src/fit/objective.js';
 import { adamHuber } from '../src/fit/adam.js';
 import { boundsOf, equalCurveWeights, referenceStart } from '../src/fit/fit-law.js';
 import { meanMetrics } from '../src/laws/metrics.js';
-import { mplLaw } from '../src/laws/mpl.js';
+import { mplLaw } from '../src/laws/mpl/index.js';
 import { lraLaw } from '../src/laws/lra.js';
 import { expandSchedule } from '../src/schedule/expand.js';
 import { seededRandom } from '../src/util/random.js';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandSchedule, evenSteps } from '../src/schedule/expand.js';
 import { getLaw, LAWS } from '../src/laws/index.js';
-import { mplLaw, predictMpl, predictMplDirect, predictMplWithJacobian } from '../src/laws/mpl.js';
+import { mplLaw, predictMpl, predictMplDirect, predictMplWithJacobian } from '../src/laws/mpl/index.js';
 import { lraLaw, annealingArea } from '../src/laws/lra.js';
 import { curveMetrics, meanMetrics } from '../src/laws/metrics.js';
 import { loadFixtureCurves, publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';

@@ -9,7 +9,7 @@ import { fitLaw, evaluateMetrics, FitInputError, prepareCurve } from '../src/fit
 import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
 import { fitReference } from '../src/fit/reference.js';
 import { meanMetrics } from '../src/laws/metrics.js';
-import { mplLaw } from '../src/laws/mpl.js';
+import { mplLaw } from '../src/laws/mpl/index.js';
 import { testApp } from './helpers.js';
 
 /** Decimals printed in the published table (fixtures/README.md). */

@@ -2,6 +2,7 @@
  * Typed client for the lrcast API. Every failure becomes an ApiError carrying the
  * problem+json `detail` and `field`, so views can say what happened and where.
  */
+import type { LawId } from '../laws/ids.js';
 
 export interface CurveSummary {
   id: number;
@@ -29,7 +30,7 @@ export interface MetricSet { perCurve: CurveMetric[]; mean: Metric }
 export interface LeaveOneOutState { status: 'pending' | 'done' | 'failed'; error?: string }
 export interface Fit {
   id: number;
-  law: 'mpl' | 'lra';
+  law: LawId;
   curveIds: number[];
   params: FitParam[];
   objective: number;

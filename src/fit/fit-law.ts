@@ -14,7 +14,7 @@
  * input and seed. A fit that cannot converge returns its best point with `converged: false`.
  */
 import { getLaw } from '../laws/index.js';
-import type { Law, LawId } from '../laws/law.js';
+import { lawOptionsOf as lawOptionsFor, type Law, type LawId } from '../laws/law.js';
 import { meanMetrics } from '../laws/metrics.js';
 import { spdInverse } from './dense.js';
 import { evaluateMetrics } from './evaluate.js';
@@ -22,36 +22,31 @@ import { levenbergMarquardtHuber, type LmResult } from './lm.js';
 import { huberFitWithMlLm } from './ml-lm.js';
 import { HUBER_DELTA, huberObjective, logModel, type LogModel } from './objective.js';
 import { DEFAULT_MAX_POINTS, prepareCurve, type PreparedCurve } from './prepare.js';
-import { constantPartGuess, globalStarts } from './start.js';
+import { ALPHA_GRID, constantPartGuess, globalStarts } from './start.js';
 import { adamHuber } from './adam.js';
 import { fitReference, REFERENCE } from './reference.js';
 import { fitMap } from './map.js';
-import { FitInputError, inapplicableOption } from './options.js';
+import { FitInputError, inapplicableOption, methodOf } from './options.js';
 import type { CurveFitMetrics, FitCurve, FitOptions, FitReport, FitRequest, ParamEstimate } from './types.js';
 
 /**
- * Defaults. mpl fits with method 'map' (map.ts: the reference's simplified-model start, then
- * Levenberg-Marquardt under a weak prior on the loss-drop shape, in units of the curves' peak lr),
- * chosen on the transfer benchmark's aggregate over 17 protocols of real runs (bench/fit-selection.ts,
+ * Defaults of the fit procedures; each law declares its own default method and iteration cap of
+ * method 'converged' (its `fit`, src/laws/). mpl fits with method 'map' (map.ts: the reference's
+ * simplified-model start, then Levenberg-Marquardt under a weak prior on the loss-drop shape, in
+ * units of the curves' peak lr), chosen on the transfer benchmark's aggregate over 17 protocols of real runs (bench/fit-selection.ts,
  * figures in bench/results/fit-selection.md) against the reference procedure, the early-stopped Adam
  * of earlier versions ('adam') and the unregularized global fit ('converged').
  */
 export const FIT_DEFAULTS = {
   seed: 1,
   starts: 48,
-  maxIterations: 200,
-  /** lra's library LM takes small steps: about 260 iterations to settle on the 25M training curves. */
-  lraMaxIterations: 500,
   keep: 2,
-  method: 'map',
   adamIterations: 800,
   adamLearningRate: 0.01,
 } as const;
 
-/** The method a request uses (lra always fits with LM). */
-export function methodOf(lawId: LawId, options: FitOptions): 'converged' | 'adam' | 'reference' | 'map' {
-  return lawId === 'mpl' ? (options.method ?? FIT_DEFAULTS.method) : 'converged';
-}
+/** The method a request uses (the law's default; a law with one method, as lra, always uses it). */
+export { methodOf };
 
 /** Curve weighting: 'equal' by default for the map and adam methods (as selected), 'points' otherwise. */
 export function curveWeightingOf(lawId: LawId, options: FitOptions): 'points' | 'equal' {
@@ -90,8 +85,9 @@ interface CoreFit {
   notes: string[];
 }
 
+/** The law's options (lra: lambda) as the fit's options set them, with the law's defaults. */
 function lawOptionsOf(lawId: LawId, options: FitOptions): Record<string, unknown> | undefined {
-  return lawId === 'lra' ? { lambda: options.lambda ?? 0.999 } : undefined;
+  return lawOptionsFor(getLaw(lawId), options as Record<string, unknown>);
 }
 
 /** The law's bounds with the overrides of `options.bounds`. */
@@ -206,11 +202,11 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
   };
   let starts: number[][] = [];
   try {
-    const global = globalStarts(lawId, prepared, {
+    const global = globalStarts(law, prepared, {
       seed: options.seed ?? FIT_DEFAULTS.seed,
       samples: options.starts ?? FIT_DEFAULTS.starts,
       keep: FIT_DEFAULTS.keep,
-      lambda: options.lambda,
+      lawOptions,
       delta,
     });
     starts = [...starts, ...global.starts.map((s) => s.params)];
@@ -225,9 +221,9 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
   for (const [index, start] of starts.entries()) {
     onProgress?.(index / starts.length);
     try {
-      const maxIterations = options.maxIterations ?? (lawId === 'lra' ? FIT_DEFAULTS.lraMaxIterations : FIT_DEFAULTS.maxIterations);
+      const maxIterations = options.maxIterations ?? law.fit.maxIterations;
       consider(
-        lawId === 'lra'
+        law.fit.refine === 'ml-lm'
           ? huberFitWithMlLm(model, start, { min, max, maxIterations, delta })
           : levenbergMarquardtHuber(model, start, { min, max, maxIterations, delta }),
       );
@@ -301,8 +297,13 @@ function prepareRequest(request: FitRequest): PreparedRequest {
   const { law: lawId, curves } = request;
   const options: FitOptions = request.options ?? {};
   const law = getLaw(lawId);
-  const refused = inapplicableOption(lawId, options, FIT_DEFAULTS.method);
+  const refused = inapplicableOption(lawId, options);
   if (refused) throw refused;
+  for (const option of law.options) {
+    const value = (options as Record<string, unknown>)[option.name];
+    const why = value === undefined ? undefined : option.validate(value);
+    if (why) throw new FitInputError(`options.${option.name} ${why}`, `options.${option.name}`);
+  }
   if (curves.length === 0) throw new FitInputError('fitLaw needs at least one curve', 'curves');
   if (unitsOf(lawId, options) === 'relative') {
     const name = law.params.find((p) => (p.scalesWithLr || p.scalesWithLoss) && options.bounds?.[p.name] !== undefined)?.name;
@@ -346,6 +347,23 @@ export function fitMain(request: FitRequest, onProgress?: FitProgress): FitRepor
   return mainFit(prepareRequest(request), started, onProgress);
 }
 
+/**
+ * The note on method 'converged': the law's global start (its sampled params times the alpha grid, or
+ * the alpha grid alone) and local refinement, with the law's options.
+ */
+function convergedNote(law: Law<any>, options: FitOptions): string {
+  const { linear, sampled } = law.start;
+  const solved = linear.map((j) => law.params[j]!.name).join('/');
+  const names = sampled.map((p) => (p.log ? `log ${law.params[p.index]!.name}` : law.params[p.index]!.name)).join(', ');
+  const start =
+    sampled.length === 0
+      ? `alpha grid, ${solved} by weighted least squares`
+      : `${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (${names}) x ${ALPHA_GRID.length} alphas, ${solved} by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed})`;
+  const refine = law.fit.refine === 'ml-lm' ? 'ml-levenberg-marquardt (analytic Jacobian) in Huber IRLS rounds' : 'Levenberg-Marquardt (analytic Jacobian, Huber IRLS)';
+  const lawOptions = Object.entries(lawOptionsOf(law.id, options) ?? {}).map(([name, value]) => `; ${name} ${value}`).join('');
+  return `global start: ${start}; best ${FIT_DEFAULTS.keep} refined by ${refine}${lawOptions}`;
+}
+
 function mainFit(request: PreparedRequest, started: number, onProgress?: FitProgress): FitReport {
   const { lawId, law, curves, options, prepared, used } = request;
   const notes = [...request.notes];
@@ -354,25 +372,23 @@ function mainFit(request: PreparedRequest, started: number, onProgress?: FitProg
   const weighting = curveWeightingOf(lawId, options) === 'equal' && curves.length > 1 ? `averaged per curve, then summed over ${curves.length} curves` : `summed over ${used} points of ${curves.length} curve(s)`;
   notes.push(`objective: Huber (delta ${options.huberDelta ?? HUBER_DELTA}) of log(loss) - log(pred), ${weighting}`);
   notes.push(
-    lawId === 'lra'
-      ? `global start: alpha grid, L0/A/C by weighted least squares; best ${FIT_DEFAULTS.keep} refined by ml-levenberg-marquardt (analytic Jacobian) in Huber IRLS rounds; lambda ${options.lambda ?? 0.999}`
-      : method === 'reference'
-        ? `method reference: the published reference procedure (simplified-model start from a 135-point grid, then AdamW stopped after 20 iterations without a new minimum; constants fixed, every raw point)`
-        : method === 'map'
+    method === 'reference'
+      ? `method reference: the published reference procedure (simplified-model start from a 135-point grid, then AdamW stopped after 20 iterations without a new minimum; constants fixed, every raw point)`
+      : method === 'map'
         ? `method map: maximum a posteriori params under a weak prior on the loss-drop shape (C, beta, gamma), Levenberg-Marquardt to convergence from the reference's simplified-model start`
         : method === 'adam'
-        ? `method adam: projected Adam for a fixed budget from the reference initial guess (early stopping: not run to the optimum by design; converged means the budget ran with finite values)`
-        : `global start: ${options.starts ?? FIT_DEFAULTS.starts} Latin hypercube samples of (log C, beta, gamma) x ${30} alphas, L0/A/B by weighted least squares (seed ${options.seed ?? FIT_DEFAULTS.seed}); best ${FIT_DEFAULTS.keep} refined by Levenberg-Marquardt (analytic Jacobian, Huber IRLS)`,
+          ? `method adam: projected Adam for a fixed budget from the reference initial guess (early stopping: not run to the optimum by design; converged means the budget ran with finite values)`
+          : convergedNote(law, options),
   );
 
   const core = fitInUnits(lawId, law, prepared, options, onProgress);
   notes.push(...core.notes);
   if (!core.converged) notes.push('the fit did not converge: the params are the best point found');
   const stderr = standardErrors(core.model, core.params);
-  if (method === 'map' && lawId === 'mpl') {
+  if (method === 'map') {
     notes.push("standard errors: from the data's Jacobian at the returned params, the prior's curvature left out (so C, beta and gamma read wider than their posterior)");
   }
-  if ((method === 'adam' || method === 'reference') && lawId === 'mpl') {
+  if (method === 'adam' || method === 'reference') {
     notes.push('standard errors: from the Jacobian at the returned params; an early-stopped fit is not at the optimum of the objective, so they describe the local curvature there, not a confidence region of a converged fit');
   }
   const { min, max } = boundsOf(law, options);

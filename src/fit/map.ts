@@ -16,7 +16,7 @@
  *    priorWeight typical points whatever the noise of the curves; s^2 is taken at the start, then
  *    once more at the first optimum and the fit refined from there.
  */
-import { cumulativeLr } from '../laws/mpl.js';
+import { cumulativeLr } from '../laws/mpl/index.js';
 import type { Law } from '../laws/law.js';
 import { levenbergMarquardtHuber } from './lm.js';
 import { huberObjective, type LogModel } from './objective.js';

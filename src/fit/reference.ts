@@ -31,7 +31,7 @@
  * S1 and lr follow the law's conventions (mpl.ts): lrs indexed by step from 0 with the warmup,
  * S1(s) = sum_{i<=s} lr[i]; peak = the largest lr of the curve's schedule.
  */
-import { cumulativeLr, mplLaw } from '../laws/mpl.js';
+import { cumulativeLr, mplLaw } from '../laws/mpl/index.js';
 import { cholesky, choleskySolve } from './dense.js';
 import { huberObjective } from './objective.js';
 import { usablePoints, type PreparedCurve } from './prepare.js';

@@ -1,16 +1,15 @@
 /**
- * Global start of a fit. Both laws are linear in some params given the others:
- * mpl: pred = L0 + A * S^-alpha + B * drop(C, beta, gamma); lra: pred = L0 + A * S^-alpha - C * S2.
- * The nonlinear params are sampled (a Latin hypercube over (log C, beta, gamma) for mpl, seeded,
- * times a grid of alpha), the linear ones solved by weighted least squares on relative errors
- * (= log residuals to first order), and every sample scored by the Huber objective. The alpha grid
- * also holds the reference's initial guess: L0, A, alpha fitted on the constant-lr part of the curves.
- * The best distinct samples start the local refinement.
+ * Global start of a fit. Every law is linear in three params given the others (the law's `start`,
+ * src/laws/law.ts): mpl: pred = L0 + A * S^-alpha + B * drop(C, beta, gamma); lra: pred = L0 +
+ * A * S^-alpha - C * S2. The law's sampled params are drawn (a seeded Latin hypercube, for mpl over
+ * (log C, beta, gamma)) times a grid of alpha, the linear ones solved by weighted least squares on
+ * relative errors (= log residuals to first order), and every sample scored by the Huber objective.
+ * The alpha grid also holds the reference's initial guess: L0, A, alpha fitted on the constant-lr part
+ * of the curves. The best distinct samples start the local refinement (a law that samples nothing:
+ * the best alphas).
  */
-import { cumulativeLr } from '../laws/mpl.js';
-import { mplLaw } from '../laws/mpl.js';
-import { annealingArea, LRA_DEFAULT_LAMBDA } from '../laws/lra.js';
-import type { LawId } from '../laws/law.js';
+import { cumulativeLr } from '../laws/mpl/index.js';
+import type { Law } from '../laws/law.js';
 import { cholesky, choleskySolve } from './dense.js';
 import { huberObjective } from './objective.js';
 import type { PreparedCurve } from './prepare.js';
@@ -26,13 +25,11 @@ export interface StartOptions {
   seed: number;
   samples: number;
   keep: number;
-  lambda?: number;
+  /** The law's options (e.g. lra's lambda), for its start column. */
+  lawOptions?: Record<string, unknown>;
   /** Huber delta of the score that ranks the samples (default HUBER_DELTA, 1e-3: the fit's objective). */
   delta?: number;
 }
-
-/** Search box of the sampled mpl params (inside the law's bounds). */
-export const MPL_SEARCH = { logC: [Math.log(0.05), Math.log(50)], beta: [0.1, 2], gamma: [0.05, 1.2] } as const;
 
 export const ALPHA_GRID: readonly number[] = Array.from({ length: 30 }, (_, i) => 0.05 * (i + 1));
 
@@ -145,8 +142,20 @@ export function constantPartGuess(curves: PreparedCurve[]): { L0: number; A: num
   return best && { L0: best.L0, A: best.A, alpha: best.alpha };
 }
 
+/** The law's start column over every point of `curves` (concatenated in curve order). */
+function startColumn(law: Law<any>, curves: PreparedCurve[], n: number, sampled: readonly number[], lawOptions?: Record<string, unknown>): Float64Array {
+  const column = new Float64Array(n);
+  let at = 0;
+  for (const c of curves) {
+    const d = law.start.column(c.curve.lrs, c.steps, sampled, lawOptions);
+    column.set(d, at);
+    at += d.length;
+  }
+  return column;
+}
+
 /** Sampled starts for `law`, best first (at most `keep`, distinct nonlinear samples). */
-export function globalStarts(law: LawId, curves: PreparedCurve[], options: StartOptions): { starts: StartCandidate[]; constantGuess: ReturnType<typeof constantPartGuess> } {
+export function globalStarts(law: Law<any>, curves: PreparedCurve[], options: StartOptions): { starts: StartCandidate[]; constantGuess: ReturnType<typeof constantPartGuess> } {
   const { cum, observed, weight } = columns(curves);
   const loss = Float64Array.from(observed, Math.exp);
   const ones = new Float64Array(cum.length).fill(1);
@@ -154,52 +163,51 @@ export function globalStarts(law: LawId, curves: PreparedCurve[], options: Start
   const alphas = [...ALPHA_GRID];
   if (constantGuess) alphas.push(constantGuess.alpha);
   const powers = alphas.map((alpha) => Float64Array.from(cum, (S) => S ** -alpha));
-  const results: StartCandidate[] = [];
+  const { linear, sampled } = law.start;
+  const params = (coef: number[], alpha: number, values: readonly number[]): number[] => {
+    const p = law.params.map((spec) => spec.init);
+    p[linear[0]] = coef[0]!;
+    p[linear[1]] = coef[1]!;
+    p[law.start.alpha] = alpha;
+    p[linear[2]] = coef[2]!;
+    sampled.forEach((param, j) => {
+      p[param.index] = values[j]!;
+    });
+    return p;
+  };
 
-  if (law === 'lra') {
-    const area = new Float64Array(cum.length);
-    let at = 0;
-    for (const c of curves) {
-      const S2 = annealingArea(c.curve.lrs, options.lambda ?? LRA_DEFAULT_LAMBDA);
-      c.steps.forEach((s, i) => {
-        area[at + i] = -S2[s]!;
-      });
-      at += c.steps.length;
-    }
+  if (sampled.length === 0) {
+    // Nothing to sample: every alpha is a candidate.
+    const results: StartCandidate[] = [];
+    const column = startColumn(law, curves, cum.length, [], options.lawOptions);
     alphas.forEach((alpha, a) => {
-      const basis = [ones, powers[a]!, area];
+      const basis = [ones, powers[a]!, column];
       const coef = linearFit(basis, loss, weight, [true, true, true]);
       if (!coef) return;
       const objective = scoreLinear(basis, coef, observed, weight, options.delta);
-      if (Number.isFinite(objective)) results.push({ params: [coef[0]!, coef[1]!, alpha, coef[2]!], objective });
+      if (Number.isFinite(objective)) results.push({ params: params(coef, alpha, []), objective });
     });
     results.sort((x, y) => x.objective - y.objective);
     return { starts: results.slice(0, options.keep), constantGuess };
   }
 
   const random = seededRandom(options.seed);
-  const samples = latinHypercube(options.samples, 3, random);
+  const samples = latinHypercube(options.samples, sampled.length, random);
   const perSample: StartCandidate[] = [];
-  const drop = new Float64Array(cum.length);
-  for (const [u, v, t] of samples as [number, number, number][]) {
-    const C = Math.exp(MPL_SEARCH.logC[0] + u * (MPL_SEARCH.logC[1] - MPL_SEARCH.logC[0]));
-    const beta = MPL_SEARCH.beta[0] + v * (MPL_SEARCH.beta[1] - MPL_SEARCH.beta[0]);
-    const gamma = MPL_SEARCH.gamma[0] + t * (MPL_SEARCH.gamma[1] - MPL_SEARCH.gamma[0]);
-    let at = 0;
-    for (const c of curves) {
-      // L0 = A = 0, B = 1: the prediction is the drop term itself.
-      const d = mplLaw.predict(c.curve.lrs, c.steps, [0, 0, 1, 1, C, beta, gamma], { tolerance: 1e-6 });
-      drop.set(d, at);
-      at += d.length;
-    }
+  for (const u of samples) {
+    const values = sampled.map(({ range: [lo, hi], log }, j) => {
+      const x = lo + u[j]! * (hi - lo);
+      return log ? Math.exp(x) : x;
+    });
+    const column = startColumn(law, curves, cum.length, values, options.lawOptions);
     let best: StartCandidate | null = null;
     alphas.forEach((alpha, a) => {
-      const basis = [ones, powers[a]!, drop];
+      const basis = [ones, powers[a]!, column];
       const coef = linearFit(basis, loss, weight, [true, true, true]);
       if (!coef) return;
       const objective = scoreLinear(basis, coef, observed, weight, options.delta);
       if (Number.isFinite(objective) && (!best || objective < best.objective)) {
-        best = { params: [coef[0]!, coef[1]!, alpha, coef[2]!, C, beta, gamma], objective };
+        best = { params: params(coef, alpha, values), objective };
       }
     });
     if (best) perSample.push(best);

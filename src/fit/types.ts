@@ -1,5 +1,5 @@
 /** Shapes shared by the fitting code: the curves to fit, the options, and the report a fit returns. */
-import type { LawId } from '../laws/law.js';
+import type { FitMethod, LawId } from '../laws/law.js';
 import type { CurveMetrics } from '../laws/metrics.js';
 
 /** One training run: its per-step schedule and the logged losses at `steps`. */
@@ -20,7 +20,7 @@ export interface FitOptions {
    * bin-averaged (mean loss of runs of consecutive points, then its log) (each bin weighted by its count).
    */
   maxPoints?: number;
-  /** Momentum decay of the lra law (default 0.999). */
+  /** Momentum decay of the lra law (default 0.999; the law declares it: src/laws/lra.ts). */
   lambda?: number;
   /** Seed of the global search (default 1). */
   seed?: number;
@@ -40,7 +40,7 @@ export interface FitOptions {
    * published reference procedure reproduced exactly (simplified-model start from a 135-point grid,
    * then AdamW with its early-stopping rule; src/fit/reference.ts): gives the published params.
    */
-  method?: 'converged' | 'adam' | 'reference' | 'map';
+  method?: FitMethod;
   /**
    * Method 'map': weight of the prior on the loss-drop params (C, beta, gamma), in points of the
    * fit's residual scale (default 100; 0 fits without a prior). See src/fit/map.ts.

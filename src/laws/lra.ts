@@ -7,8 +7,8 @@
  *
  * Params `[L0, A, alpha, C]`; `lambda` (default 0.999) is an option, not fitted. O(steps) per call.
  */
-import type { Law, ParamSpec } from './law.js';
-import { cumulativeLr } from './mpl.js';
+import type { Law, LawOption, ParamSpec } from './law.js';
+import { cumulativeLr } from './mpl/index.js';
 
 export interface LraOptions {
   /** Momentum decay of the annealing area (default 0.999). */
@@ -79,10 +79,37 @@ export function predictLraWithJacobian(
   return { pred, jacobian };
 }
 
+/** `lambda`, the momentum decay of the annealing area: in (0, 1), default 0.999. */
+export const LRA_LAMBDA: LawOption = {
+  name: 'lambda',
+  default: LRA_DEFAULT_LAMBDA,
+  schema: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+  validate: (value) => (typeof value === 'number' && value > 0 && value < 1 ? undefined : 'must be a number in (0, 1)'),
+  description: 'the momentum decay of the annealing area',
+  summary: 'momentum decay',
+};
+
 export const lraLaw: Law<LraOptions> = {
   id: 'lra',
   title: 'Momentum law with lr annealing (Tissue et al. 2024)',
   params: LRA_PARAMS,
+  options: [LRA_LAMBDA],
+  // The library's LM takes small steps: about 260 iterations to settle on the 25M training curves.
+  fit: { methods: ['converged'], defaultMethod: 'converged', methodsNote: 'lra always fits with Levenberg-Marquardt', refine: 'ml-lm', maxIterations: 500 },
+  // Given alpha the prediction is linear in L0, A and C (C's column is -S2): the start is a grid of
+  // alphas, nothing sampled.
+  start: {
+    linear: [0, 1, 3],
+    alpha: 2,
+    sampled: [],
+    fixedNote: 'lra starts from a fixed grid of alphas with L0, A, C solved exactly: nothing is sampled',
+    column: (lrs, steps, _sampled, options) => {
+      const S2 = annealingArea(lrs, (options?.lambda as number | undefined) ?? LRA_DEFAULT_LAMBDA);
+      return Float64Array.from(steps, (s) => -S2[s]!);
+    },
+  },
+  // Its optimum is degenerate: it always prefers decaying to zero at once.
+  optimizable: false,
   predict: predictLra,
   predictWithJacobian: (lrs, steps, params, options) => predictLraWithJacobian(lrs, steps, params, options),
   // With lr' = k lr, both areas scale by k: A = A' k^-alpha, C = C' k.

@@ -8,7 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import { idParams, pageQuery } from './schemas.js';
 import {
   attachLeaveOneOut,
-  FIT_DEFAULTS,
   formatReport,
   leaveOneOutStatusText,
   wantsLeaveOneOut,
@@ -23,24 +22,27 @@ import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import { getCurveWithSchedule } from '../store/curves.js';
 import { deleteFit, fitsWithPendingLeaveOneOut, getFit, insertFit, listFits, updateFitReport, type StoredFit } from '../store/fits.js';
 import { HttpProblem } from '../errors.js';
-import type { LawId } from '../laws/law.js';
+import { LAW_FIT_METHODS, LAW_IDS, LAW_OPTIONS, type LawId } from '../laws/index.js';
 import { jobRunner } from '../optimize/runner.js';
 import type { Db } from '../store/db.js';
 
 
-/** Fit options; each is described in openapi.yaml (FitOptions). */
+/** The laws' options (lra: lambda), as request properties validated by each option's schema. */
+export const lawOptionSchemas = Object.fromEntries(LAW_OPTIONS.map((o) => [o.name, o.schema]));
+
+/** Fit options; each is described in openapi.yaml (FitOptions). The laws' own options come from the registry. */
 export const fitOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     fromStep: { type: 'integer', minimum: 0 },
     maxPoints: { type: 'integer', minimum: 10 },
-    lambda: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    ...lawOptionSchemas,
     seed: { type: 'integer' },
     starts: { type: 'integer', minimum: 1, maximum: 10000 },
     maxIterations: { type: 'integer', minimum: 1, maximum: 100000 },
     leaveOneOut: { type: 'boolean' },
-    method: { type: 'string', enum: ['adam', 'converged', 'reference', 'map'] },
+    method: { type: 'string', enum: LAW_FIT_METHODS },
     adamIterations: { type: 'integer', minimum: 1, maximum: 100000 },
     adamLearningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
     adamSpace: { type: 'string', enum: ['log', 'raw'] },
@@ -57,7 +59,7 @@ const fitBody = {
   additionalProperties: false,
   properties: {
     curveIds: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'integer', minimum: 1 } },
-    law: { type: 'string', enum: ['mpl', 'lra'] },
+    law: { type: 'string', enum: LAW_IDS },
     options: fitOptionsSchema,
   },
 } as const;
@@ -236,7 +238,7 @@ export default async function fitRoutes(app: FastifyInstance) {
   });
 
   app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: { body: fitBody, querystring: fitQuery } }, async (request, reply) => {
-    const refused = inapplicableOption(request.body.law, request.body.options ?? {}, FIT_DEFAULTS.method);
+    const refused = inapplicableOption(request.body.law, request.body.options ?? {});
     if (refused) throw new HttpProblem(400, refused.message, refused.field);
     const curves = requestCurves(db, request.body.curveIds);
     if (request.query.async === 1) {

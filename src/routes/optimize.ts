@@ -12,6 +12,7 @@ import { OptimizePool } from '../optimize/pool.js';
 import { jobRunner, storeResult } from '../optimize/runner.js';
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
+import { getLaw, LAW_IDS, type LawId } from '../laws/index.js';
 
 export const optimizeBody = {
   type: 'object',
@@ -19,7 +20,7 @@ export const optimizeBody = {
   additionalProperties: false,
   properties: {
     fit: { type: 'integer', minimum: 1 },
-    law: { type: 'string', enum: ['mpl', 'lra'] },
+    law: { type: 'string', enum: LAW_IDS },
     params: { type: 'array', items: { type: 'number' } },
     totalSteps: { type: 'integer', minimum: 2, maximum: MAX_TOTAL_STEPS },
     peakLr: { type: 'number', exclusiveMinimum: 0 },
@@ -39,7 +40,7 @@ const optimizeQuery = {
   properties: { async: { type: 'integer', enum: [0, 1] } },
 } as const;
 
-export type OptimizeBody = Omit<OptimizeRequest, 'params'> & { fit?: number; law?: 'mpl' | 'lra'; params?: number[] };
+export type OptimizeBody = Omit<OptimizeRequest, 'params'> & { fit?: number; law?: LawId; params?: number[] };
 
 const DEGENERATE = 'the LR-annealing law (lra) cannot be optimized: its optimum is degenerate (it always prefers decaying to zero at once); fit the multi-power law (mpl) instead';
 
@@ -50,11 +51,11 @@ export function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody)
   if (fitId !== undefined) {
     if (law !== undefined || params !== undefined) throw badRequest('give either fit=ID or law and params, not both', 'fit');
     const fit = getFit(app.db, fitId, 'fit');
-    if (fit.law !== 'mpl') throw badRequest(`fit ${fitId} is an ${fit.law} fit: ${DEGENERATE}`, 'fit');
+    if (!getLaw(fit.law).optimizable) throw badRequest(`fit ${fitId} is an ${fit.law} fit: ${DEGENERATE}`, 'fit');
     resolved = fit.params;
   } else {
     if (law === undefined) throw badRequest('give fit=ID of an mpl fit, or law: "mpl" with params', 'fit');
-    if (law !== 'mpl') throw badRequest(DEGENERATE, 'law');
+    if (!getLaw(law).optimizable) throw badRequest(DEGENERATE, 'law');
     if (params === undefined) throw badRequest('law "mpl" needs params [L0, A, alpha, B, C, beta, gamma]', 'params');
     resolved = params;
   }

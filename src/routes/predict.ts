@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../errors.js';
-import { getLaw, outOfDomain, type ParamSpec } from '../laws/index.js';
+import { getLaw, LAW_IDS, LAW_OPTIONS, lawsWithOption, outOfDomain, type ParamSpec } from '../laws/index.js';
 import { evaluateMetrics } from '../fit/index.js';
 import type { LawId } from '../laws/law.js';
 import { getFit } from '../store/fits.js';
@@ -29,9 +29,10 @@ const predictQuery = {
   type: 'object',
   properties: {
     fit: { type: 'integer', minimum: 1 },
-    law: { type: 'string', enum: ['mpl', 'lra'] },
+    law: { type: 'string', enum: LAW_IDS },
     params: { type: 'string' },
-    lambda: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    // The laws' options (lra: lambda), validated by each option's schema.
+    ...Object.fromEntries(LAW_OPTIONS.map((o) => [o.name, o.schema])),
     schedule: { type: 'string' },
     curve: { type: 'integer', minimum: 1 },
     steps: { type: 'string' },
@@ -83,18 +84,26 @@ export default async function predictRoutes(app: FastifyInstance) {
       const fit = getFit(db, q.fit, 'fit');
       lawId = fit.law;
       params = fit.params;
-      lawOptions = fit.options.lambda !== undefined ? { lambda: fit.options.lambda } : {};
+      // The law's options as the fit set them (the law's defaults otherwise).
+      const fitOptions = fit.options as Record<string, unknown>;
+      lawOptions = Object.fromEntries(getLaw(lawId).options.filter((o) => fitOptions[o.name] !== undefined).map((o) => [o.name, fitOptions[o.name]]));
       fitInfo = { id: fit.id, maxLr: fit.maxLr, maxSteps: fit.maxSteps };
     } else {
-      if (q.law === undefined) throw badRequest('give fit=ID, or law=mpl|lra with params=...', 'fit');
+      if (q.law === undefined) throw badRequest(`give fit=ID, or law=${LAW_IDS.join('|')} with params=...`, 'fit');
       if (q.params === undefined) throw badRequest(`law=${q.law} needs params=comma-separated values`, 'params');
       lawId = q.law;
       params = parseParams(q.params, getLaw(lawId).params);
     }
-    if (q.lambda !== undefined) {
-      if (lawId !== 'lra') throw badRequest('lambda applies to the lra law only (its momentum decay)', 'lambda');
-      lawOptions = { lambda: q.lambda };
+    // The law's options given in the query replace the fit's; another law's options are refused.
+    const query = q as unknown as Record<string, unknown>;
+    for (const option of LAW_OPTIONS) {
+      if (query[option.name] === undefined) continue;
+      if (!getLaw(lawId).options.some((o) => o.name === option.name)) {
+        throw badRequest(`${option.name} applies to the ${lawsWithOption(option.name).join(', ')} law only (its ${option.summary})`, option.name);
+      }
     }
+    const queried = getLaw(lawId).options.filter((o) => query[o.name] !== undefined);
+    if (queried.length > 0) lawOptions = Object.fromEntries(queried.map((o) => [o.name, query[o.name]]));
     const law = getLaw(lawId);
 
     // Which schedule.

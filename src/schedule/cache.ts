@@ -1,6 +1,6 @@
 /**
  * Expanded schedules of recently used specs, shared read-only: the same spec gives the same array,
- * so the law engine's per-array preparation (src/laws/mpl.ts, `mplSchedule`) is reused too. A
+ * so the law engine's per-array preparation (src/laws/mpl/prepare.ts, `mplSchedule`) is reused too. A
  * dashboard that re-predicts one schedule under other params, or other steps, pays the expansion
  * and the preparation once. Least recently used first out, bounded by total steps held.
  */

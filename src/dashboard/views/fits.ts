@@ -10,11 +10,16 @@ import { Chart, color, type SeriesInput } from '../charts.js';
 import { store, fitLabel } from '../state.js';
 import { h, setContent, emptyState, loadingState, errorState, fmtNum, toast } from '../ui.js';
 import { loadCurve } from './curves.js';
+import { LAW_IDS, type LawId } from '../../laws/ids.js';
 
-const LAWS = [
-  { id: 'mpl', title: 'MPL — multi-power law', hint: 'Luo et al. 2025; the better predictor across schedules' },
-  { id: 'lra', title: 'LRA — LR annealing law', hint: 'Tissue et al. 2024; fewer parameters' },
-];
+/** How the view presents each law (the type asks for every id of the registry). */
+const LAW_TEXT: Record<LawId, { title: string; hint: string }> = {
+  mpl: { title: 'MPL — multi-power law', hint: 'Luo et al. 2025; the better predictor across schedules' },
+  lra: { title: 'LRA — LR annealing law', hint: 'Tissue et al. 2024; fewer parameters' },
+};
+
+/** The laws offered, in the registry's order (src/laws/ids.ts). */
+const LAWS = LAW_IDS.map((id) => ({ id, ...LAW_TEXT[id] }));
 
 /** Linear interpolation of (xs, ys) at x (xs ascending). */
 function interp(xs: number[], ys: number[], x: number): number {
@@ -44,7 +49,7 @@ function metricsTable(set: MetricSet, testId: string): HTMLElement {
 
 export function fitsView(): { el: HTMLElement; show: () => void } {
   // ---- create ----
-  let law = 'mpl';
+  let law: LawId = LAW_IDS[0];
   const lawHost = h(
     'div',
     { class: 'law-choice', role: 'radiogroup' },
