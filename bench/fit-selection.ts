@@ -51,7 +51,9 @@ interface Verdict {
   /** Groups where it is more than 5% worse than reference. */
   losses?: string[];
 }
-const verdicts: Verdict[] = CANDIDATES.filter((c) => c.law === 'mpl').map((c) => {
+// Candidates for the default of the reference's law (the other law is shown beside them).
+const referenceLaw = CANDIDATES.find((c) => c.label === REFERENCE_LABEL)!.law;
+const verdicts: Verdict[] = CANDIDATES.filter((c) => c.law === referenceLaw).map((c) => {
   const why: string[] = [];
   const overall = agg('overall', c.label);
   if (!overall || overall.protocols < overall.of) return { label: c.label, score: NaN, eligible: false, why: ['a fit failed'] };
