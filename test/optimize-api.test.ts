@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEvents, testApp } from './helpers.js';
 import { buildApp } from '../src/app.js';
-import { predictMpl } from '../src/laws/mpl.js';
+import { predictMpl } from '../src/laws/mpl/index.js';
 import { expandSchedule } from '../src/schedule/expand.js';
 import { insertFit } from '../src/store/fits.js';
 import { insertJob } from '../src/store/jobs.js';

@@ -15,7 +15,7 @@ import {
 import { computeBaselines } from '../src/optimize/baselines.js';
 import { FinalLossObjective, riseCharge } from '../src/optimize/objective.js';
 import { OptimizePool } from '../src/optimize/pool.js';
-import { predictMpl, predictMplDirect } from '../src/laws/mpl.js';
+import { predictMpl, predictMplDirect } from '../src/laws/mpl/index.js';
 import { expandSchedule } from '../src/schedule/expand.js';
 
 const P100 = [2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644];
@@ -82,6 +82,8 @@ test('free space, 100M: reaches the reference optimum and satisfies every constr
   checkResult(req, result);
   belowBaselines(result);
   assert.ok(result.predictedFinalLoss <= 2.92478, `free 100M ${result.predictedFinalLoss}`);
+  // With the default budget the refinement runs at every step: no resolution warning.
+  assert.ok(!result.warnings.some((w) => w.includes('before the refinement at every step')), result.warnings.join('; '));
   assert.ok(result.iterations > 0);
   assert.equal(result.backend, currentBackend());
 });
@@ -92,6 +94,22 @@ test('free space, 25M: within 1e-4 of the reference optimum or better', async ()
   checkResult(req, result);
   belowBaselines(result);
   assert.ok(result.predictedFinalLoss <= 3.25805, `free 25M ${result.predictedFinalLoss}`);
+});
+
+test('free space, tiny budget: the answer is interpolated to every step, not a coarse staircase, and says so', async () => {
+  // 50 ms: the float64 baselines alone use it up, so the search stops at the coarse grid (64 or 128 blocks).
+  const req = { params: P100, ...RUN, space: 'free' as const, restarts: 4, budgetMs: 50 };
+  const result = await optimizeSchedule(req);
+  checkResult(req, result);
+  const warning = result.warnings.find((w) => w.startsWith('free space: the time budget of 50 ms ran out before the refinement at every step'));
+  assert.ok(warning, result.warnings.join('; '));
+  const blockSteps = Number(/\(resolution: (\d+) steps\)/.exec(warning)?.[1]);
+  assert.ok(blockSteps >= (RUN.totalSteps - RUN.warmupSteps) / 128 - 1, warning);
+  // A staircase of at most 128 blocks changes its lr at most 128 times; linear ramps between the
+  // block centers change it at every step they span (one block of steps per change of the staircase at least).
+  let changes = 0;
+  for (let s = RUN.warmupSteps + 1; s < RUN.totalSteps; s++) if (result.lrs[s] !== result.lrs[s - 1]) changes++;
+  assert.ok(changes >= blockSteps && changes > 128, `${changes} lr changes after warmup`);
 });
 
 test('piecewise space, 16 pieces: 100M and 25M targets', async () => {

@@ -41,7 +41,7 @@ export class OptimizePool {
   }
 
   /**
-   * `searchSchedule` on a worker thread. Aborting `signal` rejects at once with AbortError (a
+   * `runSearch` on a worker thread. Aborting `signal` rejects at once with AbortError (a
    * queued search is dropped, a running one's worker ended).
    */
   async run(request: OptimizeRequest, options: PoolRunOptions = {}): Promise<PoolOutcome> {

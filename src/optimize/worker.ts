@@ -6,7 +6,7 @@
  * transferred UTF-8 JSON text: serializing millions of them takes a thread a few hundred ms.
  */
 import { parentPort } from 'node:worker_threads';
-import { initBackend, searchSchedule, OptimizeRequestError, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from './index.js';
+import { initBackend, runSearch, OptimizeRequestError, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from './index.js';
 
 export interface OptimizeTask {
   id: number;
@@ -30,7 +30,7 @@ void initBackend().catch(() => undefined);
 
 parentPort!.on('message', (task: OptimizeTask) => {
   const onProgress = (progress: OptimizeProgress) => parentPort!.postMessage({ id: task.id, progress } satisfies OptimizeTaskProgress);
-  searchSchedule(task.request, { onProgress, seed: task.seed }).then(
+  runSearch(task.request, { onProgress, seed: task.seed }).then(
     (outcome) => {
       // TextEncoder gives the bytes their own buffer (Buffer.from may share a pool), so it can be transferred.
       const lrsJson = task.lrsJson ? new TextEncoder().encode(JSON.stringify(Array.from(outcome.lrs))) : undefined;
