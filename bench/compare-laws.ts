@@ -4,7 +4,7 @@
  * Run: node --import tsx bench/compare-laws.ts
  */
 import { fitLaw, evaluateMetrics } from '../src/fit/index.js';
-import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
+import { publishedSplit, PUBLISHED } from '../src/fixtures/luo2025.js';
 import { meanMetrics, type CurveMetrics } from '../src/laws/metrics.js';
 
 const row = (label: string, m: CurveMetrics | { r2: number; mae: number; rmse: number; predE: number; worstE: number }, extra = '') =>

@@ -4,7 +4,7 @@
  *
  * Curves:
  *   - `{ set: 'luo2025', size, file }`: a 25M/100M fixture of fixtures/mpl-luo2025 with its spec'd
- *     schedule (src/fit/fixtures.ts), for the published upstream protocol.
+ *     schedule (src/fixtures/luo2025.ts), for the published upstream protocol.
  *   - `{ set: '124m', run, log, maxStep? }`: a 124M run of fixtures/schaipp-haegele-2025, read like an
  *     upload (parseCurveCsv + scheduleFromLoggedLrs from its logged lrs, no spec, no warmupSteps);
  *     `maxStep` keeps only the rows up to that step (the file a user would have uploaded then).
@@ -16,8 +16,8 @@
  * logs (every 200 steps) except in the noisy-train group, which fits the train logs (one batch every
  * 50 steps); every protocol is scored on val logs.
  */
-import { publishedSplit } from '../src/fit/fixtures.js';
-import type { Log124m } from '../src/fit/fixtures-124m.js';
+import { publishedSplit } from '../src/fixtures/luo2025.js';
+import type { Log124m } from '../src/fixtures/schaipp-haegele.js';
 
 export type CurveRef =
   | { set: 'luo2025'; size: '25M' | '100M'; file: string }

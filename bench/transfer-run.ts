@@ -10,8 +10,8 @@
  * without cross-peak): the mean over protocols, each protocol weighing the same.
  */
 import { fitLaw, evaluateMetrics } from '../src/fit/index.js';
-import { loadFixtureCurves, type FixtureCurve } from '../src/fit/fixtures.js';
-import { load124mCurve } from '../src/fit/fixtures-124m.js';
+import { loadFixtureCurves, type FixtureCurve } from '../src/fixtures/luo2025.js';
+import { load124mCurve } from '../src/fixtures/schaipp-haegele.js';
 import type { FitCurve } from '../src/fit/types.js';
 import { getLaw, lawOptionsOf as lawOptionsFor } from '../src/laws/index.js';
 import { WorkerPool } from '../src/workers/pool.js';

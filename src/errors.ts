@@ -41,7 +41,28 @@ export class HttpProblem extends Error {
 
 export const badRequest = (detail: string, field?: string, extra?: Record<string, unknown>) =>
   new HttpProblem(400, detail, field, extra);
-export const notFound = (detail: string, field?: string) => new HttpProblem(404, detail, field);
+
+/**
+ * A domain not-found: the resource a request names does not exist. Not an HTTP error: routes throw
+ * it when a repository returns undefined, and src/plugins/problem.ts answers 404 naming `field`.
+ */
+export class NotFoundError extends Error {
+  constructor(
+    readonly resource: string,
+    readonly id: number,
+    /** The request field that carried the id. */
+    readonly field = 'id',
+  ) {
+    super(`no ${resource} with id ${id}`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** `value`, or NotFoundError for the `resource` with `id` named by request field `field`. */
+export function found<T>(value: T | undefined, resource: string, id: number, field = 'id'): T {
+  if (value === undefined) throw new NotFoundError(resource, id, field);
+  return value;
+}
 
 export function problemBody(status: number, detail: string, field?: string, extra: Record<string, unknown> = {}): ProblemBody {
   return {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { projectPath } from '../src/paths.js';
-import { readManifest, type FixtureEntry } from '../src/store/seed.js';
+import { readManifest, type FixtureEntry } from '../src/fixtures/seed.js';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'lrcast-test-'));

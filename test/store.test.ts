@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openDb, migrate } from '../src/store/db.js';
+import { openDb, migrate } from '../src/store/sqlite/db.js';
 import { projectPath } from '../src/paths.js';
 import { buildApp } from '../src/app.js';
 import { tempDir, testApp } from './helpers.js';

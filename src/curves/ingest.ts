@@ -3,8 +3,7 @@
  * All checks run before the single write transaction, so nothing is stored from a rejected request.
  */
 import { badRequest } from '../errors.js';
-import type { Db } from '../store/db.js';
-import { insertCurve, type CurveSummary } from '../store/curves.js';
+import type { CurveSummary, CurvesRepository, NewCurve } from '../store/types.js';
 import { MAX_POINTS, validatePoints, type PointColumns } from './points.js';
 import { curveSchedule } from './schedule.js';
 
@@ -62,10 +61,15 @@ function checkUpload(upload: CurveUpload) {
   return { name: upload.name.trim(), schedule, warmupSteps, meta: meta as Record<string, unknown> };
 }
 
-/** Validate an upload completely, then store it in one transaction. */
-export function ingestCurve(db: Db, upload: CurveUpload, points: PointColumns): CurveSummary {
+/** Validate an upload completely: the curve to store (400 naming the field otherwise). */
+export function prepareCurve(upload: CurveUpload, points: PointColumns): NewCurve {
   const head = checkUpload(upload);
   validatePoints(points);
   curveSchedule(points, head.schedule, head.warmupSteps); // throws 400 when spec and points disagree
-  return insertCurve(db, { ...head, points });
+  return { ...head, points };
+}
+
+/** Validate an upload completely, then store it in one transaction. */
+export function ingestCurve(curves: CurvesRepository, upload: CurveUpload, points: PointColumns): Promise<CurveSummary> {
+  return curves.insert(prepareCurve(upload, points));
 }

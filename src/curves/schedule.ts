@@ -105,3 +105,8 @@ export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Fl
 export function curveSchedule(points: PointColumns, spec?: string | null, warmupSteps?: number | null): Float64Array {
   return spec ? scheduleFromSpec(spec, points) : scheduleFromLoggedLrs(points, warmupSteps ?? 0);
 }
+
+/** A stored curve with its per-step schedule, as fitting and prediction need it. */
+export function withLrSchedule<C extends { points: PointColumns; schedule: string | null; warmupSteps: number | null }>(curve: C): C & { lrSchedule: Float64Array } {
+  return { ...curve, lrSchedule: curveSchedule(curve.points, curve.schedule, curve.warmupSteps) };
+}

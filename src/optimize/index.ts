@@ -25,7 +25,7 @@ export type { SpaceName } from './spaces/index.js';
 export type { Baselines, Baseline } from './baselines.js';
 
 /**
- * Search for the schedule with the lowest predicted final loss, on this thread (see pool.ts for
+ * Search for the schedule with the lowest predicted final loss, on this thread (see src/workers/search-pool.ts for
  * worker threads), with its lrs as a Float64Array. Throws OptimizeRequestError for a bad request,
  * AbortError when `hooks.signal` aborts.
  */

@@ -1,11 +1,11 @@
 /**
  * Every error leaves as `application/problem+json` with status, title, detail and, where a
- * request field is at fault, `field`: our own HttpProblem, schedule grammar errors, fastify's
+ * request field is at fault, `field`: our own HttpProblem, a domain not-found (404), schedule grammar errors, fastify's
  * schema validation, body limits (413) and unsupported content types (415), unknown routes.
  */
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { HttpProblem, problemBody } from '../errors.js';
+import { HttpProblem, NotFoundError, problemBody } from '../errors.js';
 import { ScheduleError } from '../schedule/spec.js';
 
 function send(reply: FastifyReply, status: number, detail: string, field?: string, extra?: Record<string, unknown>) {
@@ -43,6 +43,7 @@ function validationDetail(error: FastifyError, field: string | undefined): strin
 export default fp(async function problemPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpProblem) return send(reply, error.status, error.message, error.field, error.extra);
+    if (error instanceof NotFoundError) return send(reply, 404, error.message, error.field);
     if (error instanceof ScheduleError) {
       return send(reply, 400, `invalid schedule: ${error.message}`, error.key === 'schedule' ? 'schedule' : `schedule.${error.key}`);
     }

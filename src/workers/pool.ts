@@ -1,6 +1,6 @@
 /**
  * A pool of worker threads, each running one task at a time; the fit pool (fit-pool.ts) and the
- * schedule search pool (src/optimize/pool.ts) are built on it. Workers start on demand (or ahead,
+ * schedule search pool (search-pool.ts) are built on it. Workers start on demand (or ahead,
  * with `warm`) up to the pool size and are kept for later tasks; tasks start in arrival order, except
  * that background tasks (`background: true`, e.g. a fit's leave-one-out folds) start only when no
  * other task is queued: a later ordinary task overtakes queued background ones (a running task is

@@ -1,14 +1,14 @@
 /**
- * Runs schedule searches on worker threads (worker.ts, on WorkerPool: src/workers/pool.ts), kept
+ * Runs schedule searches on worker threads (search-worker.ts, on WorkerPool: pool.ts), kept
  * for later searches: about 0.7 s to start one (tsx, TF.js, its backend), which `warm()` can spend
  * ahead. One search per worker; more wait in arrival order (their budget starts when they start).
  * Aborting a search ends its worker at once (a full-length float64 evaluation can take seconds and
  * does not look at the signal); a new one starts when needed.
  */
-import { AbortError } from './search.js';
-import { OptimizeRequestError, type OptimizeOptions, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from './index.js';
-import { defaultPoolSize, WorkerPool, type TaskFailure } from '../workers/pool.js';
-import type { OptimizeTask, OptimizeTaskResult } from './worker.js';
+import { AbortError } from '../optimize/search.js';
+import { OptimizeRequestError, type OptimizeOptions, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from '../optimize/index.js';
+import { defaultPoolSize, WorkerPool, type TaskFailure } from './pool.js';
+import type { OptimizeTask, OptimizeTaskResult } from './search-worker.js';
 
 /** Options of a search on the pool: with `lrsJson`, the outcome also carries its lrs as JSON text. */
 export interface PoolRunOptions extends OptimizeOptions {
@@ -32,7 +32,7 @@ export class OptimizePool {
   private readonly pool: WorkerPool<Omit<OptimizeTask, 'id'>, Extract<OptimizeTaskResult, { ok: true }>, OptimizeProgress>;
 
   constructor(size = defaultOptimizeWorkers()) {
-    this.pool = new WorkerPool({ entry: new URL('./worker.ts', import.meta.url), name: 'optimize', size, decodeError: taskError });
+    this.pool = new WorkerPool({ entry: new URL('./search-worker.ts', import.meta.url), name: 'optimize', size, decodeError: taskError });
   }
 
   /** Start one worker ahead of the first search, if none is running. */

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { projectPath } from '../paths.js';
+import { projectPath } from '../../paths.js';
 
 export type Db = Database.Database;
 

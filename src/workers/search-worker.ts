@@ -1,12 +1,12 @@
 /**
- * Worker thread that runs schedule searches (OptimizePool, pool.ts), so neither the TF.js search nor
+ * Worker thread that runs schedule searches (OptimizePool, search-pool.ts), so neither the TF.js search nor
  * the full-length float64 evaluations around it (baselines, the answer: seconds at millions of
  * steps) block the server's event loop. One search at a time per worker; progress is posted as it
  * comes. The result's per-step lrs travel as a transferred Float64Array and, on request, also as
  * transferred UTF-8 JSON text: serializing millions of them takes a thread a few hundred ms.
  */
 import { parentPort } from 'node:worker_threads';
-import { initBackend, runSearch, OptimizeRequestError, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from './index.js';
+import { initBackend, runSearch, OptimizeRequestError, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from '../optimize/index.js';
 
 export interface OptimizeTask {
   id: number;

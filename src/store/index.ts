@@ -1,0 +1,10 @@
+/** Storage: the Store interface (types.ts) and the factory of its implementation (SQLite, sqlite/). */
+import { openSqliteStore } from './sqlite/index.js';
+import type { Store } from './types.js';
+
+export type * from './types.js';
+
+/** Open the store at `path` (a SQLite file, created with its folder if needed; `:memory:` for none). */
+export function openStore(path: string): Store {
+  return openSqliteStore(path);
+}

@@ -1,0 +1,111 @@
+/**
+ * Curves on SQLite. Points are packed float64 blobs so they read back bit for bit;
+ * every write is one transaction, so a failed upload leaves nothing behind.
+ */
+import type { Db } from './db.js';
+import type { Curve, CurveSummary, CurvesRepository, NewCurve, Page } from '../types.js';
+
+interface CurveRow {
+  id: number;
+  name: string;
+  created_at: string;
+  meta: string;
+  schedule: string | null;
+  warmup_steps: number | null;
+  point_count: number;
+  first_step: number;
+  last_step: number;
+}
+
+const toBlob = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** Copy into a fresh, aligned Float64Array (blobs may sit at any offset of a shared buffer). */
+const fromBlob = (b: Buffer) => new Float64Array(new Uint8Array(b).buffer);
+
+function summary(row: CurveRow): CurveSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    meta: JSON.parse(row.meta) as Record<string, unknown>,
+    schedule: row.schedule,
+    warmupSteps: row.warmup_steps,
+    pointCount: row.point_count,
+    firstStep: row.first_step,
+    lastStep: row.last_step,
+  };
+}
+
+export class SqliteCurves implements CurvesRepository {
+  constructor(private readonly db: Db) {}
+
+  private insertOne(curve: NewCurve): number {
+    const { steps, losses, lrs } = curve.points;
+    const info = this.db
+      .prepare(
+        `INSERT INTO curves (name, created_at, meta, schedule, warmup_steps, point_count, first_step, last_step)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        curve.name,
+        new Date().toISOString(),
+        JSON.stringify(curve.meta ?? {}),
+        curve.schedule ?? null,
+        curve.warmupSteps ?? null,
+        steps.length,
+        steps[0],
+        steps[steps.length - 1],
+      );
+    const id = Number(info.lastInsertRowid);
+    this.db.prepare('INSERT INTO curve_points (curve_id, steps, losses, lrs) VALUES (?, ?, ?, ?)').run(
+      id,
+      toBlob(steps),
+      toBlob(losses),
+      lrs ? toBlob(lrs) : null,
+    );
+    return id;
+  }
+
+  private summaryNow(id: number): CurveSummary | undefined {
+    const row = this.db.prepare('SELECT * FROM curves WHERE id = ?').get(id) as CurveRow | undefined;
+    return row && summary(row);
+  }
+
+  async insert(curve: NewCurve): Promise<CurveSummary> {
+    const id = this.db.transaction(() => this.insertOne(curve))();
+    return this.summaryNow(id)!;
+  }
+
+  async insertMany(curves: NewCurve[]): Promise<CurveSummary[]> {
+    const ids = this.db.transaction(() => curves.map((c) => this.insertOne(c)))();
+    return ids.map((id) => this.summaryNow(id)!);
+  }
+
+  async list(limit: number, offset: number): Promise<Page<CurveSummary>> {
+    const rows = this.db.prepare('SELECT * FROM curves ORDER BY id LIMIT ? OFFSET ?').all(limit, offset) as CurveRow[];
+    const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM curves').get() as { total: number };
+    return { items: rows.map(summary), total };
+  }
+
+  async count(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM curves').get() as { n: number }).n;
+  }
+
+  async summary(id: number): Promise<CurveSummary | undefined> {
+    return this.summaryNow(id);
+  }
+
+  async get(id: number): Promise<Curve | undefined> {
+    const head = this.summaryNow(id);
+    if (!head) return undefined;
+    const row = this.db.prepare('SELECT steps, losses, lrs FROM curve_points WHERE curve_id = ?').get(id) as {
+      steps: Buffer;
+      losses: Buffer;
+      lrs: Buffer | null;
+    };
+    return { ...head, points: { steps: fromBlob(row.steps), losses: fromBlob(row.losses), lrs: row.lrs ? fromBlob(row.lrs) : null } };
+  }
+
+  async delete(id: number): Promise<boolean> {
+    return this.db.prepare('DELETE FROM curves WHERE id = ?').run(id).changes > 0;
+  }
+}

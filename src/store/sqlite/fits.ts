@@ -1,0 +1,81 @@
+/** Fits on SQLite: the fitted parameters, what they were fitted on, and the full report. */
+import type { Db } from './db.js';
+import type { LawId } from '../../laws/law.js';
+import type { FitsRepository, NewFit, Page, StoredFit } from '../types.js';
+
+interface FitRow {
+  id: number;
+  law: string;
+  created_at: string;
+  curve_ids: string;
+  options: string;
+  params: string;
+  max_lr: number;
+  max_steps: number;
+  report: string;
+}
+
+function fromRow(row: FitRow): StoredFit {
+  return {
+    id: row.id,
+    law: row.law as LawId,
+    createdAt: row.created_at,
+    curveIds: JSON.parse(row.curve_ids),
+    options: JSON.parse(row.options),
+    params: JSON.parse(row.params),
+    maxLr: row.max_lr,
+    maxSteps: row.max_steps,
+    report: JSON.parse(row.report),
+  };
+}
+
+export class SqliteFits implements FitsRepository {
+  constructor(private readonly db: Db) {}
+
+  private getNow(id: number): StoredFit | undefined {
+    const row = this.db.prepare('SELECT * FROM fits WHERE id = ?').get(id) as FitRow | undefined;
+    return row && fromRow(row);
+  }
+
+  async insert(fit: NewFit): Promise<StoredFit> {
+    const info = this.db
+      .prepare(
+        `INSERT INTO fits (law, created_at, curve_ids, options, params, max_lr, max_steps, report)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        fit.law,
+        new Date().toISOString(),
+        JSON.stringify(fit.curveIds),
+        JSON.stringify(fit.options),
+        JSON.stringify(fit.params),
+        fit.maxLr,
+        fit.maxSteps,
+        JSON.stringify(fit.report),
+      );
+    return this.getNow(Number(info.lastInsertRowid))!;
+  }
+
+  async get(id: number): Promise<StoredFit | undefined> {
+    return this.getNow(id);
+  }
+
+  async list(limit: number, offset: number): Promise<Page<StoredFit>> {
+    const rows = this.db.prepare('SELECT * FROM fits ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as FitRow[];
+    const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM fits').get() as { total: number };
+    return { items: rows.map(fromRow), total };
+  }
+
+  async updateReport(id: number, report: Record<string, unknown>): Promise<boolean> {
+    return this.db.prepare('UPDATE fits SET report = ? WHERE id = ?').run(JSON.stringify(report), id).changes > 0;
+  }
+
+  async withPendingLeaveOneOut(): Promise<StoredFit[]> {
+    const rows = this.db.prepare(`SELECT * FROM fits WHERE json_extract(report, '$.leaveOneOut.status') = 'pending' ORDER BY id`).all() as FitRow[];
+    return rows.map(fromRow);
+  }
+
+  async delete(id: number): Promise<boolean> {
+    return this.db.prepare('DELETE FROM fits WHERE id = ?').run(id).changes > 0;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The storage interface: one async repository per resource (curves, fits, schedules, jobs).
+ * Repositories take and return domain values; a missing row is `undefined` (or `false` for a
+ * write that found nothing), never an HTTP error. src/store/sqlite/ implements it.
+ */
+import type { PointColumns } from '../curves/points.js';
+import type { LawId } from '../laws/law.js';
+
+export interface CurveSummary {
+  id: number;
+  name: string;
+  createdAt: string;
+  meta: Record<string, unknown>;
+  schedule: string | null;
+  warmupSteps: number | null;
+  pointCount: number;
+  firstStep: number;
+  lastStep: number;
+}
+
+export interface Curve extends CurveSummary {
+  points: PointColumns;
+}
+
+export interface NewCurve {
+  name: string;
+  meta?: Record<string, unknown>;
+  schedule?: string | null;
+  warmupSteps?: number | null;
+  points: PointColumns;
+}
+
+export interface StoredFit {
+  id: number;
+  law: LawId;
+  createdAt: string;
+  curveIds: number[];
+  options: Record<string, unknown>;
+  params: number[];
+  maxLr: number;
+  maxSteps: number;
+  report: Record<string, unknown>;
+}
+
+export type NewFit = Omit<StoredFit, 'id' | 'createdAt'>;
+
+export interface StoredSchedule {
+  id: number;
+  createdAt: string;
+  spec: string;
+  totalSteps: number;
+  peakLr: number;
+  source: Record<string, unknown>;
+}
+
+export type NewSchedule = Omit<StoredSchedule, 'id' | 'createdAt'>;
+
+/** A job's lifecycle; a cancelled job is stored as failed with the error "cancelled". */
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** A job (kind 'optimize' or 'fit'): status, progress, best loss so far (optimize), and the result or error. */
+export interface StoredJob {
+  id: number;
+  kind: string;
+  status: JobStatus;
+  progress: number;
+  bestLoss: number | null;
+  request: Record<string, unknown>;
+  /** The stored result (without per-step lrs), when done. */
+  result: Record<string, unknown> | null;
+  error: string | null;
+  scheduleId: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface CurvesRepository {
+  /** Store one curve (all or nothing). */
+  insert(curve: NewCurve): Promise<CurveSummary>;
+  /** Store several curves in one transaction (all or nothing). */
+  insertMany(curves: NewCurve[]): Promise<CurveSummary[]>;
+  list(limit: number, offset: number): Promise<Page<CurveSummary>>;
+  count(): Promise<number>;
+  summary(id: number): Promise<CurveSummary | undefined>;
+  /** The curve with its points (read back bit for bit). */
+  get(id: number): Promise<Curve | undefined>;
+  /** False when there was no such curve. */
+  delete(id: number): Promise<boolean>;
+}
+
+export interface FitsRepository {
+  insert(fit: NewFit): Promise<StoredFit>;
+  get(id: number): Promise<StoredFit | undefined>;
+  /** Newest first. */
+  list(limit: number, offset: number): Promise<Page<StoredFit>>;
+  /** Replace a fit's report and nothing else. False, having written nothing, when the fit is gone. */
+  updateReport(id: number, report: Record<string, unknown>): Promise<boolean>;
+  /** Fits whose report says their leave-one-out metrics are still being computed (`leaveOneOut.status` 'pending'). */
+  withPendingLeaveOneOut(): Promise<StoredFit[]>;
+  /** False when there was no such fit. */
+  delete(id: number): Promise<boolean>;
+}
+
+export interface SchedulesRepository {
+  insert(schedule: NewSchedule): Promise<StoredSchedule>;
+  get(id: number): Promise<StoredSchedule | undefined>;
+}
+
+export interface JobsRepository {
+  /** A new job, queued. */
+  insert(kind: string, request: Record<string, unknown>): Promise<StoredJob>;
+  get(id: number): Promise<StoredJob | undefined>;
+  markRunning(id: number): Promise<void>;
+  updateProgress(id: number, progress: number, bestLoss: number | null): Promise<void>;
+  markDone(id: number, result: Record<string, unknown>, bestLoss: number | null, scheduleId: number | null): Promise<void>;
+  markFailed(id: number, error: string): Promise<void>;
+  /** Jobs left queued or running (by a previous process) fail with `reason`. Returns how many. */
+  failUnfinished(reason: string): Promise<number>;
+}
+
+export interface Store {
+  curves: CurvesRepository;
+  fits: FitsRepository;
+  schedules: SchedulesRepository;
+  jobs: JobsRepository;
+  close(): Promise<void>;
+}
