@@ -7,7 +7,7 @@
  * Run: node --import tsx bench/fit.ts
  */
 import { fitLaw, evaluateMetrics } from '../src/fit/index.js';
-import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
+import { publishedSplit, PUBLISHED } from '../src/fixtures/luo2025.js';
 import { meanMetrics } from '../src/laws/metrics.js';
 import { predictMpl, predictMplDirect } from '../src/laws/mpl/index.js';
 import { expandSchedule, evenSteps } from '../src/schedule/expand.js';

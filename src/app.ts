@@ -1,5 +1,5 @@
 /**
- * Builds the lrcast Fastify instance: database, cross-cutting plugins (problem details, auth,
+ * Builds the lrcast Fastify instance: store, job runner, cross-cutting plugins (problem details, auth,
  * API docs, dashboard assets) and one route module per resource. `server.ts` listens.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -7,10 +7,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
-import { openDb, type Db } from './store/db.js';
-import { seedFixtures } from './store/seed.js';
+import { openStore, type Store } from './store/index.js';
+import { seedFixtures } from './fixtures/seed.js';
+import { JobRunner } from './jobs/runner.js';
 import { projectPath } from './paths.js';
 import problemPlugin from './plugins/problem.js';
+import { sharedSchemas } from './routes/contracts/index.js';
+import { openapiOptions } from './routes/contracts/openapi.js';
 import authPlugin from './plugins/auth.js';
 import curvesRoutes from './routes/curves.js';
 import scheduleRoutes from './routes/schedules.js';
@@ -23,8 +26,11 @@ import scheduleExportRoutes from './routes/schedules-export.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Db;
-    /** Every route as registered (method and URL), for checking openapi.yaml against the code. */
+    /** The storage (src/store): async repositories of curves, fits, schedules and jobs. */
+    store: Store;
+    /** The one job runner of fits and schedule searches (src/jobs). */
+    jobs: JobRunner;
+    /** Every route as registered (method and URL), for checking that every API route is documented. */
     routeTable: { method: string; url: string }[];
   }
 }
@@ -53,11 +59,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
 
-  const db = openDb(options.dbPath);
-  app.decorate('db', db);
-  app.addHook('onClose', async () => db.close());
+  const store = openStore(options.dbPath);
+  app.decorate('store', store);
+  app.addHook('onClose', async () => store.close());
+  // Jobs left unfinished by a previous process fail now; the routes' onClose hooks stop this one's.
+  const jobs = new JobRunner(store.jobs);
+  await jobs.recover('server restarted');
+  app.decorate('jobs', jobs);
   if (options.seed) {
-    const loaded = seedFixtures(db);
+    const loaded = await seedFixtures(store);
     if (loaded > 0) app.log.info(`loaded ${loaded} demo curves from fixtures/`);
   }
 
@@ -67,7 +77,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(problemPlugin);
   await app.register(authPlugin, { token: options.token });
-  await app.register(swagger, { mode: 'static', specification: { path: projectPath('openapi.yaml'), baseDir: projectPath() } });
+  // The API contracts: named schemas once, and the OpenAPI document built from the routes' schemas (dynamic mode).
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  await app.register(swagger, openapiOptions);
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes);

@@ -4,10 +4,9 @@ import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { parseEvents, testApp } from './helpers.js';
 import { fitLaw } from '../src/fit/index.js';
-import { loadFixtureCurves } from '../src/fit/fixtures.js';
+import { loadFixtureCurves } from '../src/fixtures/luo2025.js';
 import { FitPool, type LeaveOneOutRun } from '../src/workers/fit-pool.js';
-import { insertFit } from '../src/store/fits.js';
-import { openDb } from '../src/store/db.js';
+import { openStore } from '../src/store/index.js';
 import { buildApp } from '../src/app.js';
 
 const PUBLISHED_100M = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
@@ -294,10 +293,10 @@ test('stopping the server fails the leave-one-out still running (stored as faile
     await reopened.close();
   }
   // A process that ended without closing (a crash) leaves a fit pending: the next start fails it.
-  const db = openDb(own.dbPath);
+  const store = openStore(own.dbPath);
   const { id: _id, law, curveIds, options, createdAt: _at, ...report } = fit;
-  const crashed = insertFit(db, { law, curveIds, options, params: fit.params.map((p: { value: number }) => p.value), maxLr: 3e-4, maxSteps: 24000, report });
-  db.close();
+  const crashed = await store.fits.insert({ law, curveIds, options, params: fit.params.map((p: { value: number }) => p.value), maxLr: 3e-4, maxSteps: 24000, report });
+  await store.close();
   reopened = await buildApp({ dbPath: own.dbPath });
   try {
     const restarted = (await reopened.inject({ url: `/fits/${crashed.id}` })).json();
@@ -311,15 +310,15 @@ test('stopping the server fails the leave-one-out still running (stored as faile
 });
 
 test('a fit stored before leave-one-out ran in the background shows its metrics as done', async () => {
-  const db = openDb(ctx.dbPath);
+  const store = openStore(ctx.dbPath);
   try {
     const metrics = { r2: 0.9, mae: 0.01, rmse: 0.02, predE: 0.003, worstE: 0.01, points: 10 };
     const loo = { perCurve: [{ curveId: 1, name: 'a', ...metrics }], mean: metrics };
-    const old = insertFit(db, { law: 'lra', curveIds: [1, 2], options: {}, params: [3, 0.5, 0.5, 1], maxLr: 3e-4, maxSteps: 100, report: { leaveOneOut: loo, notes: [] } });
+    const old = await store.fits.insert({ law: 'lra', curveIds: [1, 2], options: {}, params: [3, 0.5, 0.5, 1], maxLr: 3e-4, maxSteps: 100, report: { leaveOneOut: loo, notes: [] } });
     assert.deepEqual((await get(`/fits/${old.id}`)).json().leaveOneOut, { status: 'done', ...loo });
     assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/fits/${old.id}` })).statusCode, 204);
   } finally {
-    db.close();
+    await store.close();
   }
 });
 

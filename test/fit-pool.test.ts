@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLaw, type FitRequest } from '../src/fit/index.js';
-import { loadFixtureCurves } from '../src/fit/fixtures.js';
+import { loadFixtureCurves } from '../src/fixtures/luo2025.js';
 import { FitPool } from '../src/workers/fit-pool.js';
 
 const NAMES = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'];

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLaw, formatReport, evaluateMetrics, prepareCurve, FitInputError, type FitOptions } from '../src/fit/index.js';
-import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
+import { publishedSplit, PUBLISHED } from '../src/fixtures/luo2025.js';
 import { huberObjective, logModel } from '../src/fit/objective.js';
 import { adamHuber } from '../src/fit/adam.js';
 import { boundsOf, equalCurveWeights, referenceStart } from '../src/fit/fit-law.js';

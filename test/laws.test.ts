@@ -10,7 +10,7 @@ import { getLaw, LAWS } from '../src/laws/index.js';
 import { mplLaw, predictMpl, predictMplDirect, predictMplWithJacobian } from '../src/laws/mpl/index.js';
 import { lraLaw, annealingArea } from '../src/laws/lra.js';
 import { curveMetrics, meanMetrics } from '../src/laws/metrics.js';
-import { loadFixtureCurves, publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
+import { loadFixtureCurves, publishedSplit, PUBLISHED } from '../src/fixtures/luo2025.js';
 
 const P25 = PUBLISHED['25M'].params;
 

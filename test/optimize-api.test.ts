@@ -4,9 +4,7 @@ import { parseEvents, testApp } from './helpers.js';
 import { buildApp } from '../src/app.js';
 import { predictMpl } from '../src/laws/mpl/index.js';
 import { expandSchedule } from '../src/schedule/expand.js';
-import { insertFit } from '../src/store/fits.js';
-import { insertJob } from '../src/store/jobs.js';
-import { openDb } from '../src/store/db.js';
+import { openStore } from '../src/store/index.js';
 
 const P100 = [2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644];
 const P25 = [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257];
@@ -83,8 +81,8 @@ test('POST /optimize-schedule: constraints, predict agrees, schedule export', as
 test('POST /optimize-schedule: bad requests answer problem+json naming the field', async () => {
   const ctx = await testApp();
   try {
-    const lraFit = insertFit(ctx.app.db, { law: 'lra', curveIds: [], options: {}, params: [3, 0.5, 0.5, 400, 0.999], maxLr: 3e-4, maxSteps: 24000, report: {} });
-    const mplFit = insertFit(ctx.app.db, { law: 'mpl', curveIds: [], options: {}, params: P25, maxLr: 3e-4, maxSteps: 24000, report: {} });
+    const lraFit = await ctx.app.store.fits.insert({ law: 'lra', curveIds: [], options: {}, params: [3, 0.5, 0.5, 400, 0.999], maxLr: 3e-4, maxSteps: 24000, report: {} });
+    const mplFit = await ctx.app.store.fits.insert({ law: 'mpl', curveIds: [], options: {}, params: P25, maxLr: 3e-4, maxSteps: 24000, report: {} });
     const base = { law: 'mpl', params: P25, totalSteps: 1000, peakLr: 1e-3, warmupSteps: 10 };
     const cases: [Record<string, unknown>, number, string, RegExp?][] = [
       [{ ...base, peakLr: 0 }, 400, 'peakLr'],
@@ -239,11 +237,11 @@ test('unfinished jobs of a previous process are marked failed on start', async (
   const ctx = await testApp();
   const { dbPath } = ctx;
   await ctx.app.close();
-  const db = openDb(dbPath);
-  const queued = insertJob(db, { law: 'mpl' });
-  const running = insertJob(db, { law: 'mpl' });
-  db.prepare(`UPDATE jobs SET status = 'running' WHERE id = ?`).run(running.id);
-  db.close();
+  const store = openStore(dbPath);
+  const queued = await store.jobs.insert('optimize', { law: 'mpl' });
+  const running = await store.jobs.insert('optimize', { law: 'mpl' });
+  await store.jobs.markRunning(running.id);
+  await store.close();
   const app = await buildApp({ dbPath });
   try {
     for (const id of [queued.id, running.id]) {

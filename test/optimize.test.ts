@@ -14,7 +14,7 @@ import {
 } from '../src/optimize/index.js';
 import { computeBaselines } from '../src/optimize/baselines.js';
 import { FinalLossObjective, riseCharge } from '../src/optimize/objective.js';
-import { OptimizePool } from '../src/optimize/pool.js';
+import { OptimizePool } from '../src/workers/search-pool.js';
 import { predictMpl, predictMplDirect } from '../src/laws/mpl/index.js';
 import { expandSchedule } from '../src/schedule/expand.js';
 

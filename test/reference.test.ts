@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLaw, evaluateMetrics, FitInputError, prepareCurve } from '../src/fit/index.js';
-import { publishedSplit, PUBLISHED } from '../src/fit/fixtures.js';
+import { publishedSplit, PUBLISHED } from '../src/fixtures/luo2025.js';
 import { fitReference } from '../src/fit/reference.js';
 import { meanMetrics } from '../src/laws/metrics.js';
 import { mplLaw } from '../src/laws/mpl/index.js';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLaw, FitInputError, type FitCurve, type FitOptions } from '../src/fit/index.js';
-import { publishedSplit } from '../src/fit/fixtures.js';
+import { publishedSplit } from '../src/fixtures/luo2025.js';
 import { getLaw } from '../src/laws/index.js';
 import type { LawId } from '../src/laws/law.js';
 

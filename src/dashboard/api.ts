@@ -2,98 +2,67 @@
  * Typed client for the lrcast API. Every failure becomes an ApiError carrying the
  * problem+json `detail` and `field`, so views can say what happened and where.
  */
-import type { LawId } from '../laws/ids.js';
+import type {
+  CurveBody,
+  CurveMetricsBody,
+  CurveSummaryBody,
+  FitBody,
+  FitParamBody,
+  JobBody,
+  MetricsBody,
+  OptimizeRequestBody,
+  OptimizeResultBody,
+  PointBody,
+  PredictionBody,
+  SampledScheduleBody,
+} from '../routes/contracts/index.js';
 
-export interface CurveSummary {
-  id: number;
-  name: string;
-  createdAt: string;
-  meta: Record<string, unknown> | null;
-  schedule: string | null;
-  warmupSteps: number | null;
-  pointCount: number;
-  firstStep: number;
-  lastStep: number;
-}
-export interface CurvePoint { step: number; loss: number; lr?: number }
-export interface Curve extends CurveSummary { points: CurvePoint[] }
-export interface Series { steps: number[]; lrs: number[]; total: number }
+// The answers' types derive from the API contracts (src/routes/contracts, type-only: nothing of the
+// server enters the bundle); the dashboard's own shapes (a normalized fit, string job ids) build on them.
+export type CurveSummary = CurveSummaryBody;
+export type CurvePoint = PointBody;
+export type Curve = CurveBody;
+export type Series = SampledScheduleBody;
 
-export interface FitParam { name: string; value: number; stderr: number | null; min?: number; max?: number }
-export interface Metric { r2: number; mae: number; rmse: number; predE: number; worstE: number }
-export interface CurveMetric extends Metric { curveId: number; name: string }
+export type FitParam = FitParamBody;
+export type Metric = MetricsBody;
+export type CurveMetric = CurveMetricsBody;
 export interface MetricSet { perCurve: CurveMetric[]; mean: Metric }
 /**
  * Where a fit's leave-one-out metrics stand: the server answers with the main fit and computes them
  * in the background (poll GET /fits/{id} while pending).
  */
 export interface LeaveOneOutState { status: 'pending' | 'done' | 'failed'; error?: string }
-export interface Fit {
-  id: number;
-  law: LawId;
-  curveIds: number[];
-  params: FitParam[];
-  objective: number;
-  iterations: number;
-  wallMs: number;
-  converged: boolean;
+/** A fit as the views use it (see normalizeFit): the API's fit with its metrics flattened. */
+export interface Fit extends Omit<FitBody, 'metrics' | 'leaveOneOut' | 'options' | 'points' | 'text'> {
   metrics: MetricSet;
   /** The leave-one-out metrics once done (else null). */
   leaveOneOut: MetricSet | null;
   /** Null when leave-one-out is not computed (one curve, or switched off). */
   leaveOneOutState: LeaveOneOutState | null;
-  notes: string[];
-  createdAt: string;
 }
 export type FitSummary = Partial<Fit> & { id: number; law: string; curveIds: number[]; createdAt?: string };
 
-export interface Prediction {
-  steps: number[];
-  loss: number[];
-  final: { step: number; loss: number };
-  warnings: string[];
-  metrics?: Partial<Metric>;
-  observed?: unknown;
-}
+/**
+ * A prediction. The contract's `loss` values are null where the loss is not finite (steps before any
+ * lr was applied, or params that do not suit the schedule: the answer's warnings say so); the views
+ * ask for finite steps only and read them as numbers.
+ */
+export type Prediction = Omit<PredictionBody, 'loss' | 'final'> & { loss: number[]; final: { step: number; loss: number } };
 
-export interface OptimizeRequest {
-  fit: number;
-  totalSteps: number;
-  peakLr: number;
-  warmupSteps: number;
-  minLr?: number;
-  finalLr?: number;
-  space?: 'free' | 'piecewise' | 'wsd';
-  pieces?: number;
-  monotone?: boolean;
-  restarts?: number;
-  budgetMs?: number;
-}
+/** The optimize form always names a stored fit. */
+export type OptimizeRequest = Omit<OptimizeRequestBody, 'fit' | 'law' | 'params'> & { fit: number };
 /** A baseline in an optimize result: the server may give a final loss or a whole curve. */
 export interface Baseline { schedule: string; loss: number | number[] | { steps: number[]; loss: number[] } }
-export interface OptimizeResult {
-  schedule: string;
-  lrs: number[];
-  predictedFinalLoss: number;
-  curve: { steps: number[]; loss: number[] };
-  baselines: Record<string, Baseline>;
-  improvement: { vsCosine: number; vsBestBaseline: number };
-  backend?: string;
-  iterations?: number;
-  wallMs?: number;
-  warnings?: string[];
-  scheduleId?: number | string;
-}
-export interface Job {
+export type OptimizeResult = Omit<OptimizeResultBody, 'baselines'> & { baselines: Record<string, Baseline> };
+/** A job; the dashboard keeps job ids as strings (they only go into URLs). */
+export type Job = Omit<JobBody, 'id' | 'result' | 'error'> & {
   id: string;
-  kind?: 'optimize' | 'fit';
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: number;
-  bestLoss: number | null;
+  /** The job's error (a string), or the dashboard's own while following it. */
+  error?: unknown;
   /** The optimization result (kind optimize) or the stored fit (kind fit). */
   result?: OptimizeResult;
-  error?: unknown;
-}
+};
 
 /** An API failure: HTTP status plus the problem details the server sent (or a network message). */
 export class ApiError extends Error {

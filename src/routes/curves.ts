@@ -1,35 +1,26 @@
 /** Curves: upload (JSON or CSV), list, read back (JSON or CSV), per-step schedule, delete. */
 import type { FastifyInstance } from 'fastify';
-import { idParams, pageQuery } from './schemas.js';
+import * as contract from './contracts/curves.js';
+import type { Route } from './contracts/index.js';
 import { formatCurveCsv, parseCurveCsv } from '../curves/csv.js';
 import { ingestCurve, pointsFromJson, type CurveUpload } from '../curves/ingest.js';
-import { deleteCurve, getCurve, getCurveWithSchedule, listCurves } from '../store/curves.js';
 import { sampleSteps } from '../schedule/expand.js';
-import { badRequest } from '../errors.js';
-
-
-const uploadQuery = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    schedule: { type: 'string' },
-    warmupSteps: { type: 'integer', minimum: 0 },
-  },
-} as const;
+import { badRequest, found, NotFoundError } from '../errors.js';
+import { withLrSchedule } from '../curves/schedule.js';
 
 
 export default async function curvesRoutes(app: FastifyInstance) {
-  const { db } = app;
+  const { curves } = app.store;
 
-  app.post<{ Querystring: CurveUpload; Body: unknown }>('/curves', { schema: { querystring: uploadQuery } }, async (request, reply) => {
+  app.post<{ Querystring: CurveUpload; Body: unknown }>('/curves', { schema: contract.uploadCurve }, async (request, reply) => {
     const isCsv = (request.headers['content-type'] ?? '').toLowerCase().startsWith('text/csv');
     let created;
     if (isCsv) {
-      created = ingestCurve(db, request.query, parseCurveCsv(request.body as string));
+      created = await ingestCurve(curves, request.query, parseCurveCsv(request.body as string));
     } else {
       const body = request.body as (CurveUpload & { points?: unknown }) | null;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object', 'body');
-      created = ingestCurve(db, body, pointsFromJson(body.points));
+      created = await ingestCurve(curves, body, pointsFromJson(body.points));
     }
     reply.code(201).header('location', `/curves/${created.id}`);
     return {
@@ -42,21 +33,16 @@ export default async function curvesRoutes(app: FastifyInstance) {
     };
   });
 
-  app.get<{ Querystring: { limit: number; offset: number } }>('/curves', { schema: { querystring: pageQuery } }, async (request) => {
+  app.get<Route<typeof contract.listCurves>>('/curves', { schema: contract.listCurves }, async (request) => {
     const { limit, offset } = request.query;
-    return { ...listCurves(db, limit, offset), limit, offset };
+    return { ...(await curves.list(limit, offset)), limit, offset };
   });
 
-  app.get<{ Params: { id: number }; Querystring: { format?: 'json' | 'csv' } }>(
+  app.get<Route<typeof contract.getCurve>>(
     '/curves/:id',
-    {
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'csv'] } } },
-      },
-    },
+    { schema: contract.getCurve },
     async (request, reply) => {
-      const curve = getCurve(db, request.params.id);
+      const curve = found(await curves.get(request.params.id), 'curve', request.params.id);
       if (request.query.format === 'csv') {
         return reply
           .type('text/csv; charset=utf-8')
@@ -73,24 +59,19 @@ export default async function curvesRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { id: number }; Querystring: { every?: number } }>(
+  app.get<Route<typeof contract.curveSchedule>>(
     '/curves/:id/schedule',
-    {
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', properties: { every: { type: 'integer', minimum: 1 } } },
-      },
-    },
+    { schema: contract.curveSchedule },
     async (request) => {
-      const curve = getCurveWithSchedule(db, request.params.id);
+      const curve = withLrSchedule(found(await curves.get(request.params.id), 'curve', request.params.id));
       const total = curve.lrSchedule.length;
       const steps = sampleSteps(total, request.query.every ?? Math.max(1, Math.ceil(total / 1000)));
       return { total, steps, lrs: steps.map((s) => curve.lrSchedule[s]) };
     },
   );
 
-  app.delete<{ Params: { id: number } }>('/curves/:id', { schema: { params: idParams } }, async (request, reply) => {
-    deleteCurve(db, request.params.id);
+  app.delete<Route<typeof contract.deleteCurve>>('/curves/:id', { schema: contract.deleteCurve }, async (request, reply) => {
+    if (!(await curves.delete(request.params.id))) throw new NotFoundError('curve', request.params.id);
     return reply.code(204).send();
   });
 }

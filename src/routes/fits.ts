@@ -5,7 +5,8 @@
  * the stored fit is updated then (`leaveOneOut.status` pending, then done or failed; poll GET /fits/{id}).
  */
 import type { FastifyInstance } from 'fastify';
-import { idParams, pageQuery } from './schemas.js';
+import * as contract from './contracts/fits.js';
+import type { Route } from './contracts/index.js';
 import {
   attachLeaveOneOut,
   formatReport,
@@ -19,55 +20,11 @@ import {
 import { FitInputError, inapplicableOption } from '../fit/options.js';
 import { FitPool, type FitRunHooks, type LeaveOneOutRun } from '../workers/fit-pool.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
-import { getCurveWithSchedule } from '../store/curves.js';
-import { deleteFit, fitsWithPendingLeaveOneOut, getFit, insertFit, listFits, updateFitReport, type StoredFit } from '../store/fits.js';
-import { HttpProblem } from '../errors.js';
-import { LAW_FIT_METHODS, LAW_IDS, LAW_OPTIONS, type LawId } from '../laws/index.js';
-import { jobRunner } from '../optimize/runner.js';
-import type { Db } from '../store/db.js';
+import type { CurvesRepository, FitsRepository, StoredFit } from '../store/types.js';
+import { withLrSchedule } from '../curves/schedule.js';
+import { found, HttpProblem, NotFoundError } from '../errors.js';
+import type { LawId } from '../laws/index.js';
 
-
-/** The laws' options (lra: lambda), as request properties validated by each option's schema. */
-export const lawOptionSchemas = Object.fromEntries(LAW_OPTIONS.map((o) => [o.name, o.schema]));
-
-/** Fit options; each is described in openapi.yaml (FitOptions). The laws' own options come from the registry. */
-export const fitOptionsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    fromStep: { type: 'integer', minimum: 0 },
-    maxPoints: { type: 'integer', minimum: 10 },
-    ...lawOptionSchemas,
-    seed: { type: 'integer' },
-    starts: { type: 'integer', minimum: 1, maximum: 10000 },
-    maxIterations: { type: 'integer', minimum: 1, maximum: 100000 },
-    leaveOneOut: { type: 'boolean' },
-    method: { type: 'string', enum: LAW_FIT_METHODS },
-    adamIterations: { type: 'integer', minimum: 1, maximum: 100000 },
-    adamLearningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-    adamSpace: { type: 'string', enum: ['log', 'raw'] },
-    curveWeighting: { type: 'string', enum: ['points', 'equal'] },
-    huberDelta: { type: 'number', exclusiveMinimum: 0 },
-    units: { type: 'string', enum: ['relative', 'absolute'] },
-    priorWeight: { type: 'number', minimum: 0, maximum: 1e9 },
-  },
-} as const;
-
-const fitBody = {
-  type: 'object',
-  required: ['curveIds', 'law'],
-  additionalProperties: false,
-  properties: {
-    curveIds: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'integer', minimum: 1 } },
-    law: { type: 'string', enum: LAW_IDS },
-    options: fitOptionsSchema,
-  },
-} as const;
-
-const fitQuery = {
-  type: 'object',
-  properties: { async: { type: 'integer', enum: [0, 1] } },
-} as const;
 
 interface FitRequest {
   curveIds: number[];
@@ -81,11 +38,13 @@ function requestField(field: string): string {
 }
 
 /** The curves of a request, read with their per-step schedules (404/400 naming `curveIds[i]`). */
-function requestCurves(db: Db, curveIds: number[]): FitCurve[] {
-  return curveIds.map((id, i) => {
-    const curve = getCurveWithSchedule(db, id, `curveIds[${i}]`);
-    return { id, name: curve.name, lrs: curve.lrSchedule, steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };
-  });
+async function requestCurves(curves: CurvesRepository, curveIds: number[]): Promise<FitCurve[]> {
+  const out: FitCurve[] = [];
+  for (const [i, id] of curveIds.entries()) {
+    const curve = withLrSchedule(found(await curves.get(id), 'curve', id, `curveIds[${i}]`));
+    out.push({ id, name: curve.name, lrs: curve.lrSchedule, steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) });
+  }
+  return out;
 }
 
 interface RunHooks extends FitRunHooks {
@@ -106,7 +65,7 @@ type LeaveOneOutState = null | { status: 'pending' } | { status: 'done' } | { st
 class BackgroundLeaveOneOut {
   private readonly running = new Map<number, { run: LeaveOneOutRun; report: FitReport }>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly fits: FitsRepository) {}
 
   /** Follow the folds of stored fit `id` (whose report says pending) and write their outcome. */
   start(id: number, report: FitReport, run: LeaveOneOutRun): void {
@@ -116,13 +75,13 @@ class BackgroundLeaveOneOut {
     const current = () => this.running.get(id) === entry && this.running.delete(id);
     run.done
       .then(
-        (folds) => {
+        async (folds) => {
           if (!current()) return;
           attachLeaveOneOut(report, folds);
-          updateFitReport(this.db, id, reportView(report, { status: 'done' }));
+          await this.fits.updateReport(id, reportView(report, { status: 'done' }));
         },
-        (error: Error) => {
-          if (current()) updateFitReport(this.db, id, reportView(report, { status: 'failed', error: error.message || String(error) }));
+        async (error: Error) => {
+          if (current()) await this.fits.updateReport(id, reportView(report, { status: 'failed', error: error.message || String(error) }));
         },
       )
       .catch((err: unknown) => process.emitWarning(`fit ${id}: could not store its leave-one-out metrics: ${(err as Error).message ?? err}`));
@@ -137,12 +96,14 @@ class BackgroundLeaveOneOut {
   }
 
   /** Stop every fold; their fits are stored as failed with `reason`. */
-  failAll(reason: string): void {
+  async failAll(reason: string): Promise<void> {
+    const writes: Promise<boolean>[] = [];
     for (const [id, { run, report }] of [...this.running]) {
       this.running.delete(id);
-      updateFitReport(this.db, id, reportView(report, { status: 'failed', error: reason }));
+      writes.push(this.fits.updateReport(id, reportView(report, { status: 'failed', error: reason })));
       run.cancel(new Error(reason));
     }
+    await Promise.all(writes);
   }
 }
 
@@ -150,12 +111,12 @@ class BackgroundLeaveOneOut {
  * On start: fits left with leave-one-out pending by a process that ended without closing (a crash)
  * are marked failed with `reason` (a server that closes marks its own). Returns how many.
  */
-function failPendingLeaveOneOut(db: Db, reason: string): number {
-  const pending = fitsWithPendingLeaveOneOut(db);
+async function failPendingLeaveOneOut(fits: FitsRepository, reason: string): Promise<number> {
+  const pending = await fits.withPendingLeaveOneOut();
   const failed: LeaveOneOutStatus = { status: 'failed', error: reason };
   for (const fit of pending) {
     const text = typeof fit.report.text === 'string' ? fit.report.text.replace(leaveOneOutStatusText({ status: 'pending' }), leaveOneOutStatusText(failed)) : fit.report.text;
-    updateFitReport(db, fit.id, { ...fit.report, leaveOneOut: failed, text });
+    await fits.updateReport(fit.id, { ...fit.report, leaveOneOut: failed, text });
   }
   return pending.length;
 }
@@ -164,7 +125,7 @@ function failPendingLeaveOneOut(db: Db, reason: string): number {
  * Fit on the pool and store the fit; the API view of the stored fit. The leave-one-out folds (when the
  * request wants them) start once the fit is stored, in the background: the fit says pending until then.
  */
-async function runAndStore(db: Db, fitPool: FitPool, background: BackgroundLeaveOneOut, body: FitRequest, curves: FitCurve[], hooks: RunHooks = {}) {
+async function runAndStore(fits: FitsRepository, fitPool: FitPool, background: BackgroundLeaveOneOut, body: FitRequest, curves: FitCurve[], hooks: RunHooks = {}) {
   const { curveIds, law } = body;
   const options = body.options ?? {};
   const request = { law, curves, options };
@@ -185,7 +146,7 @@ async function runAndStore(db: Db, fitPool: FitPool, background: BackgroundLeave
   }
   if (hooks.isCurrent && !hooks.isCurrent()) throw new Error('the fit job ended before the fit was stored');
   const leaveOneOut = wantsLeaveOneOut(request);
-  const stored = insertFit(db, {
+  const stored = await fits.insert({
     law,
     curveIds,
     options,
@@ -224,27 +185,28 @@ export function fitView(fit: StoredFit) {
 }
 
 export default async function fitRoutes(app: FastifyInstance) {
-  const { db } = app;
+  const { fits, curves } = app.store;
   // Fits run on a pool of worker threads: a multi-second fit must not stall other requests or job streams.
   const fitPool = new FitPool();
-  const runner = jobRunner(db);
-  const background = new BackgroundLeaveOneOut(db);
-  const leftPending = failPendingLeaveOneOut(db, 'server restarted');
+  const runner = app.jobs;
+  const background = new BackgroundLeaveOneOut(fits);
+  const leftPending = await failPendingLeaveOneOut(fits, 'server restarted');
   if (leftPending > 0) app.log.warn(`${leftPending} fit(s) left with leave-one-out pending by the previous process: marked failed`);
   app.addHook('onClose', async () => {
-    runner.failTracked('server stopped'); // fit jobs fail before their workers go (and store nothing)
-    background.failAll('server stopped'); // stored fits whose leave-one-out was running say so
+    await runner.failKind('fit', 'server stopped'); // fit jobs fail before their workers go (and store nothing)
+    await background.failAll('server stopped'); // stored fits whose leave-one-out was running say so
     await fitPool.close();
   });
 
-  app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: { body: fitBody, querystring: fitQuery } }, async (request, reply) => {
+  app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: contract.createFit }, async (request, reply) => {
     const refused = inapplicableOption(request.body.law, request.body.options ?? {});
     if (refused) throw new HttpProblem(400, refused.message, refused.field);
-    const curves = requestCurves(db, request.body.curveIds);
+    const fitCurves = await requestCurves(curves, request.body.curveIds);
     if (request.query.async === 1) {
       // The job is done once the main fit is stored; its leave-one-out completes in the background.
-      const jobId = runner.track('fit', request.body as unknown as Record<string, unknown>, async (hooks) => {
-        const fit = await runAndStore(db, fitPool, background, request.body, curves, hooks);
+      const jobId = await runner.start('fit', request.body as unknown as Record<string, unknown>, async ({ onStart, onProgress, isCurrent, signal }) => {
+        const hooks = { onStart, onProgress: (fraction: number) => onProgress({ progress: fraction }), isCurrent, signal };
+        const fit = await runAndStore(fits, fitPool, background, request.body, fitCurves, hooks);
         return { stored: { fitId: fit.id }, event: fit };
       });
       return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
@@ -252,7 +214,7 @@ export default async function fitRoutes(app: FastifyInstance) {
     // A client that goes away stops its fit (the main fit: once stored, the fit completes without it).
     const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
     try {
-      const fit = await runAndStore(db, fitPool, background, request.body, curves, { signal });
+      const fit = await runAndStore(fits, fitPool, background, request.body, fitCurves, { signal });
       reply.code(201).header('location', `/fits/${fit.id}`);
       return fit;
     } catch (error) {
@@ -262,26 +224,22 @@ export default async function fitRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<{ Querystring: { limit: number; offset: number } }>(
+  app.get<Route<typeof contract.listFits>>(
     '/fits',
-    {
-      schema: {
-        querystring: pageQuery,
-      },
-    },
+    { schema: contract.listFits },
     async (request) => {
       const { limit, offset } = request.query;
-      const { items, total } = listFits(db, limit, offset);
+      const { items, total } = await fits.list(limit, offset);
       return { items: items.map(fitView), total, limit, offset };
     },
   );
 
-  app.get<{ Params: { id: number } }>('/fits/:id', { schema: { params: idParams } }, async (request) =>
-    fitView(getFit(db, request.params.id)),
+  app.get<Route<typeof contract.getFit>>('/fits/:id', { schema: contract.getFit }, async (request) =>
+    fitView(found(await fits.get(request.params.id), 'fit', request.params.id)),
   );
 
-  app.delete<{ Params: { id: number } }>('/fits/:id', { schema: { params: idParams } }, async (request, reply) => {
-    deleteFit(db, request.params.id);
+  app.delete<Route<typeof contract.deleteFit>>('/fits/:id', { schema: contract.deleteFit }, async (request, reply) => {
+    if (!(await fits.delete(request.params.id))) throw new NotFoundError('fit', request.params.id);
     background.cancel(request.params.id, new Error('the fit was deleted'));
     return reply.code(204).send();
   });

@@ -1,12 +1,12 @@
 /** Liveness and what the service runs with. */
 import type { FastifyInstance } from 'fastify';
-import { countCurves } from '../store/curves.js';
 import { backendNotes, currentBackend } from '../optimize/backend.js';
+import * as contract from './contracts/service.js';
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/health', async () => ({
+  app.get('/health', { schema: contract.health }, async () => ({
     status: 'ok',
-    curves: countCurves(app.db),
+    curves: await app.store.curves.count(),
     backend: currentBackend() ?? null,
     backendNotes: backendNotes(),
   }));

@@ -5,13 +5,12 @@
  * cancels a job that has not ended (it fails with the error "cancelled").
  */
 import type { FastifyInstance } from 'fastify';
-import { idParams } from './schemas.js';
-import { jobRunner, type JobEvent } from '../optimize/runner.js';
-import type { StoredJob } from '../store/jobs.js';
+import * as contract from './contracts/jobs.js';
+import type { Route } from './contracts/index.js';
+import type { JobEvent } from '../jobs/runner.js';
+import type { Store, StoredJob } from '../store/types.js';
 import { expandSchedule } from '../schedule/expand.js';
-import type { Db } from '../store/db.js';
-import { getFit } from '../store/fits.js';
-import { HttpProblem } from '../errors.js';
+import { found, HttpProblem } from '../errors.js';
 import { fitView } from './fits.js';
 
 
@@ -20,16 +19,12 @@ import { fitView } from './fits.js';
  * only `{fitId}` once that fit is deleted); for an optimization, the result with its per-step lrs
  * (stored results leave them out: they are the schedule's expansion).
  */
-export function fullResult(db: Db, job: StoredJob): Record<string, unknown> | undefined {
+export async function fullResult(store: Store, job: StoredJob): Promise<Record<string, unknown> | undefined> {
   if (!job.result) return undefined;
   if (job.kind === 'fit') {
     const fitId = job.result.fitId as number;
-    try {
-      return fitView(getFit(db, fitId));
-    } catch (error) {
-      if (error instanceof HttpProblem && error.status === 404) return { fitId };
-      throw error;
-    }
+    const fit = await store.fits.get(fitId);
+    return fit ? fitView(fit) : { fitId };
   }
   const schedule = job.result.schedule as string;
   return { ...job.result, lrs: Array.from(expandSchedule(schedule)), scheduleId: job.scheduleId };
@@ -40,8 +35,8 @@ function progressEvent(job: StoredJob, progress: number, iteration: number) {
   return job.kind === 'fit' ? { progress } : { progress, bestLoss: job.bestLoss, iteration };
 }
 
-export function jobView(db: Db, job: StoredJob) {
-  const result = fullResult(db, job);
+export async function jobView(store: Store, job: StoredJob) {
+  const result = await fullResult(store, job);
   return {
     id: job.id,
     kind: job.kind,
@@ -56,12 +51,14 @@ export function jobView(db: Db, job: StoredJob) {
 }
 
 export default async function jobRoutes(app: FastifyInstance) {
-  const runner = jobRunner(app.db);
+  const { jobs: runner, store } = app;
+  /** The stored job (404 naming `id` when there is none). */
+  const jobOr404 = async (id: number) => found(await runner.job(id), 'job', id);
 
-  app.get<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(app.db, runner.job(request.params.id)));
+  app.get<Route<typeof contract.getJob>>('/jobs/:id', { schema: contract.getJob }, async (request) => jobView(store, await jobOr404(request.params.id)));
 
-  app.delete<{ Params: { id: number } }>('/jobs/:id', { schema: { params: idParams } }, async (request, reply) => {
-    const job = runner.job(request.params.id); // 404
+  app.delete<Route<typeof contract.cancelJob>>('/jobs/:id', { schema: contract.cancelJob }, async (request, reply) => {
+    const job = await jobOr404(request.params.id);
     if (job.status === 'done' || job.status === 'failed') throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
     // Listen before cancelling: a running optimization ends at its next iteration, a moment later.
     let unsubscribe = () => {};
@@ -73,21 +70,21 @@ export default async function jobRoutes(app: FastifyInstance) {
       });
     });
     try {
-      if (!runner.cancel(job.id)) throw new HttpProblem(409, `job ${job.id} is not running in this server`, 'id');
-      const now = runner.job(job.id).status;
+      if (!(await runner.cancel(job.id))) throw new HttpProblem(409, `job ${job.id} is not running in this server`, 'id');
+      const now = (await jobOr404(job.id)).status;
       if (now === 'running' || now === 'queued') await ended;
     } finally {
       clearTimeout(timer);
       unsubscribe();
     }
-    const after = runner.job(job.id);
+    const after = await jobOr404(job.id);
     // Still stopping after the wait (a step the search does not interrupt): 202, it will fail soon.
     if (after.status === 'running' || after.status === 'queued') reply.code(202);
-    return jobView(app.db, after);
+    return jobView(store, after);
   });
 
-  app.get<{ Params: { id: number } }>('/jobs/:id/events', { schema: { params: idParams } }, async (request, reply) => {
-    const job = runner.job(request.params.id); // 404 before the stream starts
+  app.get<Route<typeof contract.jobEvents>>('/jobs/:id/events', { schema: contract.jobEvents }, async (request, reply) => {
+    const job = await jobOr404(request.params.id); // 404 before the stream starts
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -114,10 +111,13 @@ export default async function jobRoutes(app: FastifyInstance) {
       send(event.type, event.data);
       if (event.type !== 'progress') finish();
     });
-    const now = runner.job(job.id);
+    const now = await jobOr404(job.id);
+    if (finished) return; // ended (or the client left) while the state was read
     if (now.status === 'done') {
+      const result = await fullResult(store, now);
+      if (finished) return;
       send('progress', progressEvent(now, 1, (now.result?.iterations as number) ?? 0));
-      send('done', fullResult(app.db, now));
+      send('done', result);
       finish();
     } else if (now.status === 'failed') {
       send('failed', { error: now.error });

@@ -2,55 +2,30 @@
  * POST /optimize-schedule: the schedule with the lowest predicted final loss under a stored mpl
  * fit or given mpl params (src/optimize). 200 with the result and the id of its stored schedule,
  * or with `?async=1` 202 `{jobId}` (follow at /jobs/{id} and /jobs/{id}/events). Searches run on
- * worker threads (src/optimize/pool.ts), so a long one never stalls other requests.
+ * worker threads (src/workers/search-pool.ts), so a long one never stalls other requests. Async
+ * searches are jobs of the app's runner (src/jobs); storing a search's schedule is this route's job.
  */
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../errors.js';
-import { getFit } from '../store/fits.js';
-import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeRequest } from '../optimize/index.js';
-import { OptimizePool } from '../optimize/pool.js';
-import { jobRunner, storeResult } from '../optimize/runner.js';
-import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
+import { badRequest, found } from '../errors.js';
+import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeRequest, type OptimizeResult } from '../optimize/index.js';
+import { OptimizePool } from '../workers/search-pool.js';
+import type { SchedulesRepository } from '../store/types.js';
+import type { JobHooks, JobOutcome } from '../jobs/runner.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
-import { getLaw, LAW_IDS, type LawId } from '../laws/index.js';
-
-export const optimizeBody = {
-  type: 'object',
-  required: ['totalSteps', 'peakLr', 'warmupSteps'],
-  additionalProperties: false,
-  properties: {
-    fit: { type: 'integer', minimum: 1 },
-    law: { type: 'string', enum: LAW_IDS },
-    params: { type: 'array', items: { type: 'number' } },
-    totalSteps: { type: 'integer', minimum: 2, maximum: MAX_TOTAL_STEPS },
-    peakLr: { type: 'number', exclusiveMinimum: 0 },
-    warmupSteps: { type: 'integer', minimum: 0 },
-    minLr: { type: 'number', minimum: 0 },
-    finalLr: { type: 'number', minimum: 0 },
-    space: { type: 'string', enum: ['free', 'piecewise', 'wsd'] },
-    pieces: { type: 'integer', minimum: 1, maximum: 1000 },
-    monotone: { type: 'boolean' },
-    restarts: { type: 'integer', minimum: 1, maximum: 1024 },
-    budgetMs: { type: 'integer', minimum: 100, maximum: 600000 },
-  },
-} as const;
-
-const optimizeQuery = {
-  type: 'object',
-  properties: { async: { type: 'integer', enum: [0, 1] } },
-} as const;
+import * as contract from './contracts/optimize.js';
+import { getLaw, type LawId } from '../laws/index.js';
 
 export type OptimizeBody = Omit<OptimizeRequest, 'params'> & { fit?: number; law?: LawId; params?: number[] };
 
 const DEGENERATE = 'the LR-annealing law (lra) cannot be optimized: its optimum is degenerate (it always prefers decaying to zero at once); fit the multi-power law (mpl) instead';
 
 /** The request with mpl params resolved from `fit` or `law`+`params`, validated (400/404 naming the field). */
-export function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody): OptimizeRequest & { fit?: number } {
+export async function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody): Promise<OptimizeRequest & { fit?: number }> {
   const { fit: fitId, law, params, ...rest } = body;
   let resolved: number[];
   if (fitId !== undefined) {
     if (law !== undefined || params !== undefined) throw badRequest('give either fit=ID or law and params, not both', 'fit');
-    const fit = getFit(app.db, fitId, 'fit');
+    const fit = found(await app.store.fits.get(fitId), 'fit', fitId, 'fit');
     if (!getLaw(fit.law).optimizable) throw badRequest(`fit ${fitId} is an ${fit.law} fit: ${DEGENERATE}`, 'fit');
     resolved = fit.params;
   } else {
@@ -69,8 +44,29 @@ export function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody)
   return request;
 }
 
+/** Store a finished search's schedule: the result with the id of its stored schedule. */
+export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule' | 'predictedFinalLoss' | 'space'> & { lrs: ArrayLike<number> }>(
+  schedules: SchedulesRepository,
+  request: OptimizeRequest & { law?: string; fit?: number },
+  result: R,
+): Promise<R & { scheduleId: number }> {
+  const schedule = await schedules.insert({
+    spec: result.schedule,
+    totalSteps: result.lrs.length,
+    peakLr: request.peakLr,
+    source: {
+      law: 'mpl',
+      params: request.params,
+      ...(request.fit !== undefined ? { fit: request.fit } : {}),
+      space: result.space,
+      predictedFinalLoss: result.predictedFinalLoss,
+    },
+  });
+  return { ...result, scheduleId: schedule.id };
+}
+
 export default async function optimizeRoutes(app: FastifyInstance) {
-  const runner = jobRunner(app.db);
+  const runner = app.jobs;
   const pool = new OptimizePool();
   // A listening server starts its first worker now, so the first search does not wait for it.
   app.addHook('onListen', async () => pool.warm());
@@ -81,17 +77,24 @@ export default async function optimizeRoutes(app: FastifyInstance) {
 
   app.post<{ Body: OptimizeBody; Querystring: { async?: number } }>(
     '/optimize-schedule',
-    { schema: { body: optimizeBody, querystring: optimizeQuery } },
+    { schema: contract.optimizeSchedule },
     async (request, reply) => {
-      const resolved = resolveOptimizeRequest(app, request.body);
+      const resolved = await resolveOptimizeRequest(app, request.body);
       if (request.query.async === 1) {
-        const jobId = runner.submit(resolved, async (req, options) => toResult(await pool.run(req, options)));
+        // Searches run one at a time, in arrival order (serial jobs).
+        const work = async ({ signal, onProgress }: JobHooks): Promise<JobOutcome> => {
+          const result = toResult(await pool.run(resolved, { signal, onProgress }));
+          const stored = await storeSearchResult(app.store.schedules, resolved, result);
+          const { lrs: _lrs, ...withoutLrs } = stored;
+          return { stored: withoutLrs, event: stored as unknown as Record<string, unknown>, bestLoss: result.predictedFinalLoss, scheduleId: stored.scheduleId };
+        };
+        const jobId = await runner.start('optimize', resolved as unknown as Record<string, unknown>, work, { serial: true });
         return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
       }
       // A client that goes away stops its search.
       const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
       try {
-        const { lrs, lrsJson, ...stored } = storeResult(app.db, resolved, await pool.run(resolved, { signal, lrsJson: true }));
+        const { lrs, lrsJson, ...stored } = await storeSearchResult(app.store.schedules, resolved, await pool.run(resolved, { signal, lrsJson: true }));
         // The lrs come as JSON text from the worker: serializing millions of them here would hold the event loop.
         const lrsText = lrsJson ?? Buffer.from(JSON.stringify(Array.from(lrs)));
         const body = Buffer.concat([Buffer.from('{"lrs":'), lrsText, Buffer.from(`,${JSON.stringify(stored).slice(1)}`)]);

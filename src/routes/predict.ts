@@ -4,15 +4,16 @@
  * or a stored curve (`curve=ID`, then also the metrics against its points).
  */
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../errors.js';
+import { badRequest, found } from '../errors.js';
 import { getLaw, LAW_IDS, LAW_OPTIONS, lawsWithOption, outOfDomain, type ParamSpec } from '../laws/index.js';
 import { evaluateMetrics } from '../fit/index.js';
 import type { LawId } from '../laws/law.js';
-import { getFit } from '../store/fits.js';
-import { getCurveWithSchedule } from '../store/curves.js';
+import { withLrSchedule } from '../curves/schedule.js';
+import type { Curve } from '../store/types.js';
 import { evenSteps, sampleSteps } from '../schedule/expand.js';
 import { expandScheduleCached } from '../schedule/cache.js';
 import { parseSchedule, formatSchedule } from '../schedule/spec.js';
+import * as contract from './contracts/predict.js';
 
 interface PredictQuery {
   fit?: number;
@@ -24,21 +25,6 @@ interface PredictQuery {
   steps?: string;
   every?: number;
 }
-
-const predictQuery = {
-  type: 'object',
-  properties: {
-    fit: { type: 'integer', minimum: 1 },
-    law: { type: 'string', enum: LAW_IDS },
-    params: { type: 'string' },
-    // The laws' options (lra: lambda), validated by each option's schema.
-    ...Object.fromEntries(LAW_OPTIONS.map((o) => [o.name, o.schema])),
-    schedule: { type: 'string' },
-    curve: { type: 'integer', minimum: 1 },
-    steps: { type: 'string' },
-    every: { type: 'integer', minimum: 1 },
-  },
-} as const;
 
 /** Default number of evenly spaced steps in a predicted curve (plus the last step). */
 export const DEFAULT_POINTS = 500;
@@ -70,9 +56,9 @@ function parseSteps(raw: string, total: number): number[] {
 }
 
 export default async function predictRoutes(app: FastifyInstance) {
-  const { db } = app;
+  const { store } = app;
 
-  app.get<{ Querystring: PredictQuery }>('/predict', { schema: { querystring: predictQuery } }, async (request) => {
+  app.get<{ Querystring: PredictQuery }>('/predict', { schema: contract.predict }, async (request) => {
     const q = request.query;
     // Where the parameters come from.
     let lawId: LawId;
@@ -81,7 +67,7 @@ export default async function predictRoutes(app: FastifyInstance) {
     let fitInfo: { id: number; maxLr: number; maxSteps: number } | undefined;
     if (q.fit !== undefined) {
       if (q.law !== undefined || q.params !== undefined) throw badRequest('give either fit=ID or law=...&params=..., not both', 'fit');
-      const fit = getFit(db, q.fit, 'fit');
+      const fit = found(await store.fits.get(q.fit), 'fit', q.fit, 'fit');
       lawId = fit.law;
       params = fit.params;
       // The law's options as the fit set them (the law's defaults otherwise).
@@ -110,13 +96,13 @@ export default async function predictRoutes(app: FastifyInstance) {
     if ((q.schedule === undefined) === (q.curve === undefined)) throw badRequest('give exactly one of schedule=SPEC or curve=ID', 'schedule');
     let lrs: Float64Array;
     let scheduleText: string | null;
-    let curve: ReturnType<typeof getCurveWithSchedule> | undefined;
+    let curve: (Curve & { lrSchedule: Float64Array }) | undefined;
     if (q.schedule !== undefined) {
       const spec = parseSchedule(q.schedule);
       lrs = expandScheduleCached(spec);
       scheduleText = formatSchedule(spec);
     } else {
-      curve = getCurveWithSchedule(db, q.curve!, 'curve');
+      curve = withLrSchedule(found(await store.curves.get(q.curve!), 'curve', q.curve!, 'curve'));
       lrs = curve.lrSchedule;
       // In the same canonical form as a given spec's echo.
       scheduleText = curve.schedule === null ? null : formatSchedule(parseSchedule(curve.schedule));

@@ -3,16 +3,13 @@
  * per-step lrs, as `step,lr` CSV, or as a Python snippet for torch.optim.lr_scheduler.LambdaLR.
  */
 import type { FastifyInstance } from 'fastify';
-import { idParams } from './schemas.js';
-import { getSchedule, type StoredSchedule } from '../store/schedules.js';
+import * as contract from './contracts/schedules.js';
+import type { Route } from './contracts/index.js';
+import type { StoredSchedule } from '../store/types.js';
+import { found } from '../errors.js';
 import { expandSchedule } from '../schedule/expand.js';
 import { parseSchedule } from '../schedule/spec.js';
 
-
-const query = {
-  type: 'object',
-  properties: { format: { type: 'string', enum: ['json', 'csv', 'pytorch'], default: 'json' } },
-} as const;
 
 /** Python source defining `lr_lambda(step)` (multiplier of the peak lr) from the spec's knots. */
 export function pytorchSnippet(schedule: StoredSchedule): string {
@@ -55,11 +52,11 @@ def make_scheduler(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler
 }
 
 export default async function scheduleExportRoutes(app: FastifyInstance) {
-  app.get<{ Params: { id: number }; Querystring: { format?: 'json' | 'csv' | 'pytorch' } }>(
+  app.get<Route<typeof contract.exportSchedule>>(
     '/schedules/:id',
-    { schema: { params: idParams, querystring: query } },
+    { schema: contract.exportSchedule },
     async (request, reply) => {
-      const schedule = getSchedule(app.db, request.params.id);
+      const schedule = found(await app.store.schedules.get(request.params.id), 'schedule', request.params.id);
       const format = request.query.format ?? 'json';
       if (format === 'pytorch') {
         return reply

@@ -2,19 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { expandSchedule, sampleSteps } from '../schedule/expand.js';
 import { parseSchedule, formatSchedule } from '../schedule/spec.js';
+import * as contract from './contracts/schedules.js';
+import type { Route } from './contracts/index.js';
 
 export default async function scheduleRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: { schedule: string; every?: number } }>(
+  app.get<Route<typeof contract.expandSchedule>>(
     '/schedules/expand',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['schedule'],
-          properties: { schedule: { type: 'string' }, every: { type: 'integer', minimum: 1 } },
-        },
-      },
-    },
+    { schema: contract.expandSchedule },
     async (request) => {
       const spec = parseSchedule(request.query.schedule);
       const lrs = expandSchedule(spec);

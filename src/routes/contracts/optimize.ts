@@ -1,0 +1,118 @@
+/** Contract of POST /optimize-schedule: the schedule with the lowest predicted final loss. */
+import { LAW_IDS } from '../../laws/ids.js';
+import { asyncQuery, jobAccepted, json, problem } from './common.js';
+
+/** The most steps of a schedule (MAX_TOTAL_STEPS of src/schedule/spec.ts; a test checks they agree). */
+export const MAX_STEPS = 10_000_000;
+
+export const OptimizeRequest = {
+  $id: 'OptimizeRequest',
+  type: 'object',
+  required: ['totalSteps', 'peakLr', 'warmupSteps'],
+  additionalProperties: false,
+  description: 'Unknown properties are rejected (400 naming the property). Give either `fit` or `law` with `params`, not both.',
+  properties: {
+    fit: { type: 'integer', minimum: 1, description: 'A stored mpl fit (or give law and params).' },
+    law: { type: 'string', enum: LAW_IDS, description: 'mpl (lra cannot be optimized: 400).' },
+    params: {
+      type: 'array',
+      items: { type: 'number' },
+      description: 'mpl [L0, A, alpha, B, C, beta, gamma] (7 values), all finite; A, B, gamma >= 0 and alpha, C, beta > 0.',
+    },
+    totalSteps: { type: 'integer', minimum: 2, maximum: MAX_STEPS },
+    peakLr: { type: 'number', exclusiveMinimum: 0 },
+    warmupSteps: { type: 'integer', minimum: 0, description: 'Must leave at least 2 steps after the warmup (warmupSteps <= totalSteps - 2).' },
+    minLr: { type: 'number', minimum: 0, description: 'Lower bound of every post-warmup lr; at most peakLr. Default 0.' },
+    finalLr: { type: 'number', minimum: 0, description: "Pin the last step's lr (free when absent); must lie in [minLr, peakLr]." },
+    space: { type: 'string', enum: ['free', 'piecewise', 'wsd'], description: 'Default free.' },
+    pieces: { type: 'integer', minimum: 1, maximum: 1000, description: 'Default 16.' },
+    monotone: {
+      type: 'boolean',
+      description:
+        'Default true. false lets the lr rise after the warmup. The law was fitted on non-increasing schedules and rewards lr oscillations without bound, so the search charges every rise B x its size; answers are then non-increasing or nearly so. A warning counts any rises in the answer, whose predicted loss is an extrapolation.',
+    },
+    restarts: { type: 'integer', minimum: 1, maximum: 1024, description: 'Default 64.' },
+    budgetMs: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 600000,
+      description:
+        'Default 10000. Wall-clock budget of the search, from its start (a queued job waits outside it). It includes the float64 baselines (33 full-length law evaluations, about 0.15 us per step each: milliseconds at 24,000 steps, about 4 s at 2,000,000), so for very long runs a small budget leaves the search little or no time (a warning says so) and the answer can come after the budget.',
+    },
+  },
+  examples: [
+    {
+      law: 'mpl',
+      params: [2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644],
+      totalSteps: 24000,
+      peakLr: 0.0003,
+      warmupSteps: 2160,
+    },
+  ],
+} as const;
+
+export const Baseline = {
+  $id: 'Baseline',
+  type: 'object',
+  required: ['schedule', 'loss'],
+  properties: { schedule: { type: 'string' }, loss: { type: 'number' } },
+} as const;
+
+export const OptimizeResult = {
+  $id: 'OptimizeResult',
+  type: 'object',
+  required: ['schedule', 'scheduleId', 'lrs', 'predictedFinalLoss', 'curve', 'space', 'baselines', 'improvement', 'backend', 'iterations', 'wallMs', 'warnings'],
+  properties: {
+    schedule: { type: 'string', description: 'Piecewise spec that expands exactly to `lrs`.' },
+    scheduleId: { type: 'integer', description: 'Export at /schedules/{id}.' },
+    lrs: { type: 'array', items: { type: 'number' }, description: 'Per-step lr, length totalSteps.' },
+    predictedFinalLoss: { type: 'number' },
+    curve: {
+      type: 'object',
+      description:
+        'Predicted loss at about 500 steps, from the first step with a positive lr sum (step 1 with a warmup: the law is infinite at step 0) to the last step.',
+      required: ['steps', 'loss'],
+      properties: { steps: { type: 'array', items: { type: 'integer' } }, loss: { type: 'array', items: { type: 'number' } } },
+    },
+    space: { type: 'string', enum: ['free', 'piecewise', 'wsd'] },
+    familySchedule: { type: 'string', description: 'space wsd only: the wsd-family spec that `schedule` copies (within 1e-4 x peakLr per step).' },
+    baselines: {
+      type: 'object',
+      required: ['cosine', 'linear', 'wsd', 'constant'],
+      properties: {
+        cosine: { $ref: 'Baseline#' },
+        linear: { $ref: 'Baseline#' },
+        wsd: { $ref: 'Baseline#' },
+        constant: { $ref: 'Baseline#' },
+      },
+    },
+    improvement: {
+      type: 'object',
+      required: ['vsCosine', 'vsBestBaseline'],
+      properties: {
+        vsCosine: { type: 'number', description: 'Baseline loss minus optimized loss (positive is better).' },
+        vsBestBaseline: { type: 'number' },
+      },
+    },
+    backend: { type: 'string', enum: ['node-gpu', 'wasm', 'cpu'], description: 'TensorFlow.js backend used: node-gpu (@tensorflow/tfjs-node-gpu), wasm or cpu.' },
+    iterations: { type: 'integer' },
+    wallMs: { type: 'number' },
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const optimizeSchedule = {
+  summary: 'Search for the schedule with the lowest predicted final loss.',
+  description:
+    "Batched projected Adam in TensorFlow.js over many candidates at once (restarts), in one of\nthree spaces. The answer's `predictedFinalLoss` is recomputed in float64 by the law engine\non the exact per-step schedule returned, so it equals `GET /predict` for `schedule`.\nOnly `mpl` can be optimized (the LR-annealing law's optimum is degenerate: `law: lra` is\na 400). Searches run on worker threads, so a long one does not hold up other requests. With\n`async=1` the answer is 202 with a job id; follow it at `/jobs/{id}` or `/jobs/{id}/events`.\n",
+  tags: ['optimize'],
+  querystring: asyncQuery,
+  body: { $ref: 'OptimizeRequest#' },
+  'x-response': {
+    200: json('The optimized schedule.', { $ref: 'OptimizeResult#' }),
+    202: jobAccepted,
+    400: problem,
+    401: problem,
+    404: problem,
+  },
+} as const;

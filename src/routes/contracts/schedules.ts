@@ -1,0 +1,64 @@
+/** Contracts of the schedules: expanding a spec, exporting a stored (optimized) schedule. */
+import { idParams, json, problem } from './common.js';
+
+export const expandSchedule = {
+  summary: 'Expand a schedule spec to per-step learning rates.',
+  tags: ['schedules'],
+  querystring: {
+    type: 'object',
+    required: ['schedule'],
+    properties: {
+      schedule: { type: 'string', description: 'A schedule spec (see the top of this document).', examples: ['cosine:peak=3e-4,warmup=2160,total=24000,final=3e-5'] },
+      every: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Every N-th step plus the last (default 1, thinned to about 100,000 values for longer runs).',
+      },
+    },
+  },
+  'x-response': {
+    200: json('Sampled per-step learning rates.', {
+      allOf: [
+        { $ref: 'SampledSchedule#' },
+        { type: 'object', required: ['schedule'], properties: { schedule: { type: 'string', description: 'The spec in canonical form.' } } },
+      ],
+    }),
+    400: problem,
+  },
+} as const;
+
+/** GET /schedules/{id} as JSON. */
+export const StoredSchedule = {
+  type: 'object',
+  required: ['id', 'spec', 'totalSteps', 'peakLr', 'createdAt', 'source', 'lrs'],
+  properties: {
+    id: { type: 'integer' },
+    spec: { type: 'string', description: 'Piecewise spec; expands exactly to lrs.' },
+    totalSteps: { type: 'integer' },
+    peakLr: { type: 'number' },
+    createdAt: { type: 'string' },
+    source: { type: 'object', description: 'What produced it: the optimization request (fit or params, space, ...).' },
+    lrs: { type: 'array', items: { type: 'number' } },
+  },
+} as const;
+
+export const exportSchedule = {
+  summary: 'Export a stored (optimized) schedule.',
+  tags: ['schedules'],
+  params: idParams,
+  querystring: {
+    type: 'object',
+    properties: { format: { type: 'string', enum: ['json', 'csv', 'pytorch'], default: 'json' } },
+  },
+  'x-response': {
+    200: {
+      description: 'json: spec and per-step lrs; csv: `step,lr`; pytorch: a Python snippet for `torch.optim.lr_scheduler.LambdaLR`.',
+      content: {
+        'application/json': { schema: StoredSchedule },
+        'text/csv': { schema: { type: 'string' } },
+        'text/x-python': { schema: { type: 'string' } },
+      },
+    },
+    404: problem,
+  },
+} as const;
