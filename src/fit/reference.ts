@@ -281,6 +281,51 @@ export function referenceSimplifiedStart(points: Points): { params: Float64Array
 type CurveInput = FitCurve | PreparedCurve;
 const rawCurve = (c: CurveInput): FitCurve => ('curve' in c && 'logLoss' in c ? c.curve : (c as FitCurve));
 
+/** Params of the AdamW stage: [L0, A, alpha, B, C, beta, gamma]. */
+const PARAMS = 7;
+
+/**
+ * The reference's objective at `p` (summed Huber of log(loss) - log(max(pred, 1e-10)) over every raw
+ * point) and its gradient, written into `grad`.
+ */
+function referenceLossAndGradient(perCurve: { curve: FitCurve; steps: number[] }[], logObserved: Float64Array[], p: Float64Array, grad: Float64Array): number {
+  const P = PARAMS;
+  const delta = REFERENCE.huberDelta;
+  grad.fill(0);
+  let total = 0;
+  perCurve.forEach((c, k) => {
+    if (c.steps.length === 0) return;
+    const { pred, jacobian } = mplLaw.predictWithJacobian(c.curve.lrs, c.steps, p);
+    const obs = logObserved[k]!;
+    for (let i = 0; i < pred.length; i++) {
+      const raw = pred[i]!;
+      const clamped = raw > 1e-10 ? raw : 1e-10;
+      const e = obs[i]! - Math.log(clamped);
+      const a = Math.abs(e);
+      total += a <= delta ? 0.5 * e * e : delta * (a - 0.5 * delta);
+      if (!(raw > 1e-10)) continue; // max(pred, 1e-10): no gradient through the floor (NaN stays NaN in the total)
+      const psi = (e > delta ? delta : e < -delta ? -delta : e) / clamped;
+      const row = i * P;
+      for (let j = 0; j < P; j++) grad[j] = grad[j]! - psi * jacobian[row + j]!;
+    }
+  });
+  return total;
+}
+
+/** One torch.optim.AdamW step (t counts from 1) of `params` along `grad`, updating the moments `m` and `v` in place. */
+function adamWStep(params: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, t: number): void {
+  const { learningRates: lr, beta1, beta2, eps, weightDecay } = REFERENCE;
+  const bc1 = 1 - beta1 ** t;
+  const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
+  for (let j = 0; j < PARAMS; j++) {
+    const g = grad[j]!;
+    params[j] = params[j]! * (1 - lr[j]! * weightDecay);
+    m[j] = m[j]! + (g - m[j]!) * (1 - beta1);
+    v[j] = v[j]! * beta2 + (1 - beta2) * g * g;
+    params[j] = params[j]! - (lr[j]! / bc1) * (m[j]! / (Math.sqrt(v[j]!) / bc2Sqrt + eps));
+  }
+}
+
 /** The reference procedure on `curves` (see the file comment). Never throws for numerical trouble (a RangeError only without usable points). */
 export function fitReference(curvesIn: CurveInput[], options: ReferenceOptions = {}): ReferenceResult {
   const curves = curvesIn.map(rawCurve);
@@ -292,56 +337,24 @@ export function fitReference(curvesIn: CurveInput[], options: ReferenceOptions =
     `reference start: simplified model L0 + A S1^-alpha - B (peak - lr) fitted from ${start.grid} grid starts, best [${Array.from(start.params, (v) => v.toPrecision(6)).join(', ')}] (objective ${start.objective.toPrecision(4)})`,
   );
 
-  const P = 7;
-  const delta = REFERENCE.huberDelta;
+  const P = PARAMS;
   const logObserved = perCurve.map((c) => Float64Array.from(c.loss, (y) => Math.log(Math.fround(y))));
   const params = Float64Array.from([...start.params, ...REFERENCE.initialDrop]);
   const m = new Float64Array(P);
   const v = new Float64Array(P);
   const grad = new Float64Array(P);
-  const { learningRates: lr, beta1, beta2, eps, weightDecay } = REFERENCE;
   let bestLoss = Infinity;
   let bestParams = Float64Array.from(params);
   let sinceBest = 0;
   let iterations = 0;
   let stopped: 'patience' | 'gradient' | 'budget' | 'non-finite' = 'budget';
 
-  const lossAndGradient = (p: Float64Array): number => {
-    grad.fill(0);
-    let total = 0;
-    perCurve.forEach((c, k) => {
-      if (c.steps.length === 0) return;
-      const { pred, jacobian } = mplLaw.predictWithJacobian(c.curve.lrs, c.steps, p);
-      const obs = logObserved[k]!;
-      for (let i = 0; i < pred.length; i++) {
-        const raw = pred[i]!;
-        const clamped = raw > 1e-10 ? raw : 1e-10;
-        const e = obs[i]! - Math.log(clamped);
-        const a = Math.abs(e);
-        total += a <= delta ? 0.5 * e * e : delta * (a - 0.5 * delta);
-        if (!(raw > 1e-10)) continue; // max(pred, 1e-10): no gradient through the floor (NaN stays NaN in the total)
-        const psi = (e > delta ? delta : e < -delta ? -delta : e) / clamped;
-        const row = i * P;
-        for (let j = 0; j < P; j++) grad[j] = grad[j]! - psi * jacobian[row + j]!;
-      }
-    });
-    return total;
-  };
-
   for (let i = 0; i < REFERENCE.maxIterations; i++) {
-    const loss = lossAndGradient(params);
+    const loss = referenceLossAndGradient(perCurve, logObserved, params, grad);
     let norm2 = 0;
     for (let j = 0; j < P; j++) norm2 += grad[j]! * grad[j]!;
     const t = i + 1;
-    const bc1 = 1 - beta1 ** t;
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-    for (let j = 0; j < P; j++) {
-      const g = grad[j]!;
-      params[j] = params[j]! * (1 - lr[j]! * weightDecay);
-      m[j] = m[j]! + (g - m[j]!) * (1 - beta1);
-      v[j] = v[j]! * beta2 + (1 - beta2) * g * g;
-      params[j] = params[j]! - (lr[j]! / bc1) * (m[j]! / (Math.sqrt(v[j]!) / bc2Sqrt + eps));
-    }
+    adamWStep(params, grad, m, v, t);
     iterations = t;
     options.onIteration?.(i);
     const improved = loss < bestLoss;

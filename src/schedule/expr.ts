@@ -134,86 +134,106 @@ interface Compiled {
 
 const constant = (value: number): Compiled => ({ fn: () => value, value });
 
+type Node = MathNode & Record<string, unknown>;
+
+function compileConstant(n: Node): Compiled {
+  const value = n.value;
+  if (typeof value !== 'number') refuse(typeof value === 'string' ? 'a string' : `the literal ${String(value)}`);
+  if (!Number.isFinite(value)) refuse(`the literal ${value}`);
+  return constant(value);
+}
+
+function compileSymbol(n: Node, names: ReadonlyMap<string, number>): Compiled {
+  const name = n.name as string;
+  if (name === 's') return { fn: (s) => s };
+  if (names.has(name)) return constant(names.get(name)!);
+  if (Object.hasOwn(CONSTANTS, name)) return constant(CONSTANTS[name]!);
+  if (Object.hasOwn(EXPR_FUNCTIONS, name)) refuse(`${name} without a call`);
+  return refuse(`the name "${name}" (not s, a key of this spec, pi or e)`);
+}
+
+function compileBinary(f: (a: number, b: number) => number, a: Compiled, b: Compiled): Compiled {
+  if (a.value !== undefined && b.value !== undefined) return constant(f(a.value, b.value));
+  const fa = a.fn;
+  const fb = b.fn;
+  // The common shapes without the extra call for a constant side.
+  if (b.value !== undefined) {
+    const vb = b.value;
+    return { fn: (s) => f(fa(s), vb) };
+  }
+  if (a.value !== undefined) {
+    const va = a.value;
+    return { fn: (s) => f(va, fb(s)) };
+  }
+  return { fn: (s) => f(fa(s), fb(s)) };
+}
+
+function compileOperator(n: Node, names: ReadonlyMap<string, number>): Compiled {
+  const op = n.fn as string;
+  const args = (n.args as MathNode[]).map((a) => compileNode(a, names));
+  if (args.length === 2 && Object.hasOwn(BINARY, op)) {
+    const [a, b] = args as [Compiled, Compiled];
+    return compileBinary(BINARY[op]!, a, b);
+  }
+  if (args.length === 1 && Object.hasOwn(UNARY, op)) {
+    const f = UNARY[op]!;
+    const a = args[0]!;
+    if (a.value !== undefined) return constant(f(a.value));
+    const fa = a.fn;
+    return { fn: (s) => f(fa(s)) };
+  }
+  return refuse(`the operator ${String(n.op)} (${op})`);
+}
+
+function compileConditional(n: Node, names: ReadonlyMap<string, number>): Compiled {
+  const c = compileNode(n.condition as MathNode, names);
+  const t = compileNode(n.trueExpr as MathNode, names);
+  const e = compileNode(n.falseExpr as MathNode, names);
+  if (c.value !== undefined) return c.value !== 0 ? t : e;
+  const fc = c.fn;
+  const ft = t.fn;
+  const fe = e.fn;
+  return { fn: (s) => (fc(s) !== 0 ? ft(s) : fe(s)) };
+}
+
+function compileCall(n: Node, names: ReadonlyMap<string, number>): Compiled {
+  const callee = n.fn as MathNode & { name?: string };
+  if (callee.type !== 'SymbolNode') refuse('calling the result of an expression');
+  const name = callee.name!;
+  if (!Object.hasOwn(EXPR_FUNCTIONS, name)) refuse(`the function ${name}()`);
+  const [impl, min, max] = EXPR_FUNCTIONS[name]!;
+  const args = (n.args as MathNode[]).map((a) => compileNode(a, names));
+  if (args.length < min || args.length > max) {
+    throw new ScheduleError(`f: ${name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, not ${args.length}`, 'f');
+  }
+  if (args.every((a) => a.value !== undefined)) return constant(impl(...args.map((a) => a.value!)));
+  const fns = args.map((a) => a.fn);
+  if (fns.length === 1) {
+    const f0 = fns[0]!;
+    return { fn: (s) => impl(f0(s)) };
+  }
+  if (fns.length === 2) {
+    const [f0, f1] = fns as [(s: number) => number, (s: number) => number];
+    return { fn: (s) => impl(f0(s), f1(s)) };
+  }
+  return { fn: (s) => impl(...fns.map((f) => f(s))) };
+}
+
 function compileNode(node: MathNode, names: ReadonlyMap<string, number>): Compiled {
-  const n = node as MathNode & Record<string, unknown>;
+  const n = node as Node;
   switch (node.type) {
-    case 'ConstantNode': {
-      const value = n.value;
-      if (typeof value !== 'number') refuse(typeof value === 'string' ? 'a string' : `the literal ${String(value)}`);
-      if (!Number.isFinite(value)) refuse(`the literal ${value}`);
-      return constant(value);
-    }
-    case 'SymbolNode': {
-      const name = n.name as string;
-      if (name === 's') return { fn: (s) => s };
-      if (names.has(name)) return constant(names.get(name)!);
-      if (Object.hasOwn(CONSTANTS, name)) return constant(CONSTANTS[name]!);
-      if (Object.hasOwn(EXPR_FUNCTIONS, name)) refuse(`${name} without a call`);
-      return refuse(`the name "${name}" (not s, a key of this spec, pi or e)`);
-    }
+    case 'ConstantNode':
+      return compileConstant(n);
+    case 'SymbolNode':
+      return compileSymbol(n, names);
     case 'ParenthesisNode':
       return compileNode(n.content as MathNode, names);
-    case 'OperatorNode': {
-      const op = n.fn as string;
-      const args = (n.args as MathNode[]).map((a) => compileNode(a, names));
-      if (args.length === 2 && Object.hasOwn(BINARY, op)) {
-        const f = BINARY[op]!;
-        const [a, b] = args as [Compiled, Compiled];
-        if (a.value !== undefined && b.value !== undefined) return constant(f(a.value, b.value));
-        const fa = a.fn;
-        const fb = b.fn;
-        // The common shapes without the extra call for a constant side.
-        if (b.value !== undefined) {
-          const vb = b.value;
-          return { fn: (s) => f(fa(s), vb) };
-        }
-        if (a.value !== undefined) {
-          const va = a.value;
-          return { fn: (s) => f(va, fb(s)) };
-        }
-        return { fn: (s) => f(fa(s), fb(s)) };
-      }
-      if (args.length === 1 && Object.hasOwn(UNARY, op)) {
-        const f = UNARY[op]!;
-        const a = args[0]!;
-        if (a.value !== undefined) return constant(f(a.value));
-        const fa = a.fn;
-        return { fn: (s) => f(fa(s)) };
-      }
-      return refuse(`the operator ${String(n.op)} (${op})`);
-    }
-    case 'ConditionalNode': {
-      const c = compileNode(n.condition as MathNode, names);
-      const t = compileNode(n.trueExpr as MathNode, names);
-      const e = compileNode(n.falseExpr as MathNode, names);
-      if (c.value !== undefined) return c.value !== 0 ? t : e;
-      const fc = c.fn;
-      const ft = t.fn;
-      const fe = e.fn;
-      return { fn: (s) => (fc(s) !== 0 ? ft(s) : fe(s)) };
-    }
-    case 'FunctionNode': {
-      const callee = n.fn as MathNode & { name?: string };
-      if (callee.type !== 'SymbolNode') refuse('calling the result of an expression');
-      const name = callee.name!;
-      if (!Object.hasOwn(EXPR_FUNCTIONS, name)) refuse(`the function ${name}()`);
-      const [impl, min, max] = EXPR_FUNCTIONS[name]!;
-      const args = (n.args as MathNode[]).map((a) => compileNode(a, names));
-      if (args.length < min || args.length > max) {
-        throw new ScheduleError(`f: ${name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, not ${args.length}`, 'f');
-      }
-      if (args.every((a) => a.value !== undefined)) return constant(impl(...args.map((a) => a.value!)));
-      const fns = args.map((a) => a.fn);
-      if (fns.length === 1) {
-        const f0 = fns[0]!;
-        return { fn: (s) => impl(f0(s)) };
-      }
-      if (fns.length === 2) {
-        const [f0, f1] = fns as [(s: number) => number, (s: number) => number];
-        return { fn: (s) => impl(f0(s), f1(s)) };
-      }
-      return { fn: (s) => impl(...fns.map((f) => f(s))) };
-    }
+    case 'OperatorNode':
+      return compileOperator(n, names);
+    case 'ConditionalNode':
+      return compileConditional(n, names);
+    case 'FunctionNode':
+      return compileCall(n, names);
     default:
       return refuse(REFUSED[node.type] ?? `a ${node.type}`);
   }

@@ -5,7 +5,7 @@
  * main fit and computes leave-one-out in the background: while it is pending the view says so and
  * polls GET /fits/{id} about every second, then shows the metrics (or why they failed).
  */
-import { api, ApiError, followJob, normalizeFit, toApiError, type Fit, type MetricSet, type Prediction } from '../api.js';
+import { api, ApiError, followJob, normalizeFit, toApiError, type Curve, type Fit, type MetricSet, type Prediction } from '../api.js';
 import { Chart, color, type SeriesInput } from '../charts.js';
 import { store, fitLabel } from '../state.js';
 import { h, setContent, emptyState, loadingState, errorState, fmtNum, toast } from '../ui.js';
@@ -47,54 +47,114 @@ function metricsTable(set: MetricSet, testId: string): HTMLElement {
   );
 }
 
-export function fitsView(): { el: HTMLElement; show: () => void } {
+function paramTable(f: Fit): HTMLElement {
+  return h(
+    'table',
+    { class: 'data', 'data-testid': 'param-table' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'value'), h('th', {}, '± stderr'), h('th', {}, 'bounds'))),
+    h('tbody', {}, ...f.params.map((p) => h('tr', {}, h('td', {}, p.name), h('td', {}, fmtNum(p.value, 5)), h('td', {}, p.stderr === null || p.stderr === undefined ? '—' : fmtNum(p.stderr, 3)), h('td', { class: 'muted' }, p.min !== undefined ? `[${fmtNum(p.min, 2)}, ${fmtNum(p.max, 2)}]` : '')))),
+  );
+}
+
+function leaveOneOutSection(f: Fit): HTMLElement {
+  const state = f.leaveOneOutState;
+  if (f.leaveOneOut) return metricsTable(f.leaveOneOut, 'loo-table');
+  if (state?.status === 'pending') return h('div', { 'data-testid': 'loo-pending' }, loadingState('leave-one-out: computing…'));
+  if (state?.status === 'failed') return h('p', { class: 'state error', 'data-testid': 'loo-failed' }, `leave-one-out failed: ${state.error ?? 'unknown error'}`);
+  return h('p', { class: 'muted' }, 'Not computed (needs at least two curves).');
+}
+
+/** The Fits view: elements and state as fields, one method per concern (see CurvesView). */
+class FitsView {
+  readonly el: HTMLElement;
+  private law: LawId = LAW_IDS[0];
+  private fit: Fit | null = null;
+  private fitError: unknown = null;
+  private looTimer: ReturnType<typeof setTimeout> | undefined;
+  private detailToken = 0;
+  private chartToken = 0;
+  private readonly predCache = new Map<string, Promise<Prediction>>();
+
   // ---- create ----
-  let law: LawId = LAW_IDS[0];
-  const lawHost = h(
+  private readonly lawHost = h(
     'div',
     { class: 'law-choice', role: 'radiogroup' },
     ...LAWS.map((l) =>
       h(
         'label',
         { class: 'radio' },
-        h('input', { type: 'radio', name: 'law', value: l.id, checked: l.id === law, 'data-testid': `law-${l.id}`, onchange: () => (law = l.id) }),
+        h('input', { type: 'radio', name: 'law', value: l.id, checked: l.id === this.law, 'data-testid': `law-${l.id}`, onchange: () => (this.law = l.id) }),
         h('span', {}, h('strong', {}, l.title), h('small', {}, l.hint)),
       ),
     ),
   );
-  const selHost = h('div', { class: 'chips', 'data-testid': 'fit-selection' });
-  const createBtn = h('button', { class: 'primary', 'data-testid': 'create-fit', onclick: () => void create() }, 'Fit selected curves');
-  const createStatus = h('div', { 'data-testid': 'fit-status' });
-  const listHost = h('div', { class: 'fit-list', 'data-testid': 'fit-list' });
+  private readonly selHost = h('div', { class: 'chips', 'data-testid': 'fit-selection' });
+  private readonly createBtn = h('button', { class: 'primary', 'data-testid': 'create-fit', onclick: () => void this.create() }, 'Fit selected curves');
+  private readonly createStatus = h('div', { 'data-testid': 'fit-status' });
+  private readonly listHost = h('div', { class: 'fit-list', 'data-testid': 'fit-list' });
 
   // ---- detail ----
-  const detailHead = h('div', { class: 'fit-head' });
-  const curvePick = h('select', { 'aria-label': 'curve shown', onchange: () => void renderCharts() });
-  const fitChart = new Chart({ height: 300, yLabel: 'loss', sync: 'fit', emptyText: 'Select a fit to see its curves.' }, 'fit-chart');
-  const residChart = new Chart({ height: 150, yLabel: 'observed − fit', sync: 'fit', zeroLine: true, emptyText: 'Residuals appear here.' }, 'resid-chart');
-  const chartStatus = h('div', { class: 'plot-status' });
-  const tables = h('div', { class: 'fit-tables' });
-  const detail = h(
-    'div',
-    { class: 'card', 'data-testid': 'fit-detail' },
-    detailHead,
-    h('header', {}, h('h3', {}, 'Fitted curve over observed points'), h('span', { class: 'spacer' }), curvePick, chartStatus),
-    fitChart.el,
-    h('h3', {}, 'Residuals'),
-    residChart.el,
-    tables,
-  );
+  private readonly detailHead = h('div', { class: 'fit-head' });
+  private readonly curvePick = h('select', { 'aria-label': 'curve shown', onchange: () => void this.renderCharts() });
+  private readonly fitChart = new Chart({ height: 300, yLabel: 'loss', sync: 'fit', emptyText: 'Select a fit to see its curves.' }, 'fit-chart');
+  private readonly residChart = new Chart({ height: 150, yLabel: 'observed − fit', sync: 'fit', zeroLine: true, emptyText: 'Residuals appear here.' }, 'resid-chart');
+  private readonly chartStatus = h('div', { class: 'plot-status' });
+  private readonly tables = h('div', { class: 'fit-tables' });
 
-  let fit: Fit | null = null;
-  let fitError: unknown = null;
-
-  function renderSelection() {
-    const ids = [...store.selected];
-    createBtn.disabled = ids.length === 0;
-    setContent(selHost, ids.length ? null : h('span', { class: 'muted' }, 'No curves selected: pick some in Curves (the list on its left).'), ...ids.map((id) => h('span', { class: 'chip' }, store.curveName(id))));
+  constructor() {
+    store.on('selection', () => this.renderSelection());
+    store.on('curves', () => (this.renderSelection(), this.renderList()));
+    store.on('fits', () => (this.renderList(), void this.renderDetail()));
+    store.on('fit', () => (this.renderList(), void this.renderDetail()));
+    this.el = this.layout();
+    this.renderSelection();
+    this.renderList();
   }
 
-  function renderList() {
+  show(): void {
+    this.renderSelection();
+    this.renderList();
+    void this.renderDetail();
+  }
+
+  private layout(): HTMLElement {
+    const detail = h(
+      'div',
+      { class: 'card', 'data-testid': 'fit-detail' },
+      this.detailHead,
+      h('header', {}, h('h3', {}, 'Fitted curve over observed points'), h('span', { class: 'spacer' }), this.curvePick, this.chartStatus),
+      this.fitChart.el,
+      h('h3', {}, 'Residuals'),
+      this.residChart.el,
+      this.tables,
+    );
+    const newFit = h(
+      'div',
+      { class: 'card' },
+      h('header', {}, h('h2', {}, 'New fit')),
+      h('div', { class: 'row' }, h('span', { class: 'label' }, 'Curves'), h('span', { class: 'spacer' }), h('a', { href: '#/curves', class: 'small-link' }, 'change selection')),
+      this.selHost,
+      h('span', { class: 'label' }, 'Law'),
+      this.lawHost,
+      h('div', { class: 'row' }, this.createBtn),
+      this.createStatus,
+    );
+    return h(
+      'section',
+      { class: 'view', id: 'view-fits' },
+      h('aside', { class: 'panel' }, newFit, h('div', { class: 'card grow' }, h('header', {}, h('h2', {}, 'Fits')), this.listHost)),
+      h('div', { class: 'content' }, detail),
+    );
+  }
+
+  private renderSelection(): void {
+    const ids = [...store.selected];
+    this.createBtn.disabled = ids.length === 0;
+    setContent(this.selHost, ids.length ? null : h('span', { class: 'muted' }, 'No curves selected: pick some in Curves (the list on its left).'), ...ids.map((id) => h('span', { class: 'chip' }, store.curveName(id))));
+  }
+
+  private renderList(): void {
+    const listHost = this.listHost;
     if (!store.fitsLoaded) return setContent(listHost, loadingState('Loading fits…'));
     if (store.fitsError) return setContent(listHost, errorState(store.fitsError, 'Could not list fits'));
     if (!store.fits.length) return setContent(listHost, emptyState('No fits yet.', 'Select curves and press “Fit selected curves”.'));
@@ -106,46 +166,48 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
           { class: `fit-row${f.id === store.currentFit ? ' selected' : ''}`, 'data-testid': 'fit-row', dataset: { id: String(f.id) }, onclick: () => store.setFit(f.id), onkeydown: (e: KeyboardEvent) => e.key === 'Enter' && store.setFit(f.id), role: 'button', tabindex: '0' },
           h('span', { class: 'fit-name' }, fitLabel(f)),
           h('span', { class: 'muted' }, f.metrics?.mean ? `R² ${fmtNum(f.metrics.mean.r2, 4)}` : ''),
-          h('button', { class: 'icon danger', title: `delete fit #${f.id}`, onclick: (e: Event) => (e.stopPropagation(), void remove(f.id)) }, '×'),
+          h('button', { class: 'icon danger', title: `delete fit #${f.id}`, onclick: (e: Event) => (e.stopPropagation(), void this.remove(f.id)) }, '×'),
         ),
       ),
     );
   }
 
-  async function create() {
+  private async create(): Promise<void> {
     const ids = [...store.selected];
     if (!ids.length) return;
-    createBtn.disabled = true;
+    const law = this.law;
+    const status = this.createStatus;
+    this.createBtn.disabled = true;
     const what = `Fitting ${law.toUpperCase()} to ${ids.length} curve${ids.length > 1 ? 's' : ''}`;
-    setContent(createStatus, loadingState(`${what}…`));
+    setContent(status, loadingState(`${what}…`));
     let jobId = '';
     const cancelBtn = h('button', { class: 'secondary small', 'data-testid': 'cancel-fit', onclick: () => void api.cancelJob(jobId).catch((err) => toast(toApiError(err).describe(), 'error')) }, 'Cancel');
-    const showProgress = (fraction: number) => setContent(createStatus, loadingState(`${what}… ${Math.round(100 * fraction)}%`), cancelBtn);
+    const showProgress = (fraction: number) => setContent(status, loadingState(`${what}… ${Math.round(100 * fraction)}%`), cancelBtn);
     try {
       jobId = String((await api.startFit(ids, law)).jobId);
       showProgress(0);
       const created = normalizeFit(await followJob(jobId, (p) => showProgress(p.progress)));
       const looNote = created.leaveOneOutState?.status === 'pending' ? ' Leave-one-out follows in the background.' : '';
-      setContent(createStatus, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.${looNote}`));
-      fit = created;
+      setContent(status, h('div', { class: 'state ok' }, `Fit #${created.id} done in ${fmtNum(created.wallMs / 1000, 3)} s${created.converged ? '' : ' (not converged)'}.${looNote}`));
+      this.fit = created;
       await store.loadFits();
       store.setFit(created.id);
-      if (store.currentFit === created.id) void renderDetail();
+      if (store.currentFit === created.id) void this.renderDetail();
     } catch (err) {
       const e = toApiError(err);
-      if (e.detail === 'cancelled') setContent(createStatus, h('div', { class: 'state' }, 'Fit cancelled; nothing was stored.'));
-      else setContent(createStatus, errorState(err, 'The fit failed'));
+      if (e.detail === 'cancelled') setContent(status, h('div', { class: 'state' }, 'Fit cancelled; nothing was stored.'));
+      else setContent(status, errorState(err, 'The fit failed'));
     } finally {
-      createBtn.disabled = store.selected.size === 0;
+      this.createBtn.disabled = store.selected.size === 0;
     }
   }
 
-  async function remove(id: number) {
+  private async remove(id: number): Promise<void> {
     if (!confirm(`Delete fit #${id}?`)) return;
     try {
       await api.deleteFit(id);
       toast(`Deleted fit #${id}.`);
-      if (fit?.id === id) fit = null;
+      if (this.fit?.id === id) this.fit = null;
       await store.loadFits();
     } catch (err) {
       toast(toApiError(err).describe(), 'error');
@@ -153,42 +215,33 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
   }
 
   /** While the shown fit's leave-one-out is pending: GET /fits/{id} about every second until it is done or failed. */
-  let looTimer: ReturnType<typeof setTimeout> | undefined;
-  function followLeaveOneOut(id: number) {
-    clearTimeout(looTimer);
-    looTimer = setTimeout(async () => {
-      if (fit?.id !== id || store.currentFit !== id) return;
+  private followLeaveOneOut(id: number): void {
+    clearTimeout(this.looTimer);
+    this.looTimer = setTimeout(async () => {
+      if (this.fit?.id !== id || store.currentFit !== id) return;
       let next: Fit;
       try {
         next = await api.getFit(id);
       } catch (err) {
         // Deleted meanwhile: stop; anything else (the network): try again.
-        if (!(err instanceof ApiError && err.status === 404)) followLeaveOneOut(id);
+        if (!(err instanceof ApiError && err.status === 404)) this.followLeaveOneOut(id);
         return;
       }
-      if (fit?.id !== id || store.currentFit !== id) return;
-      if (next.leaveOneOutState?.status === 'pending') return followLeaveOneOut(id);
-      fit = next;
-      renderSummary(next);
+      if (this.fit?.id !== id || store.currentFit !== id) return;
+      if (next.leaveOneOutState?.status === 'pending') return this.followLeaveOneOut(id);
+      this.fit = next;
+      this.renderSummary(next);
     }, 1000);
   }
 
-  function leaveOneOutSection(f: Fit): HTMLElement {
-    const state = f.leaveOneOutState;
-    if (f.leaveOneOut) return metricsTable(f.leaveOneOut, 'loo-table');
-    if (state?.status === 'pending') return h('div', { 'data-testid': 'loo-pending' }, loadingState('leave-one-out: computing…'));
-    if (state?.status === 'failed') return h('p', { class: 'state error', 'data-testid': 'loo-failed' }, `leave-one-out failed: ${state.error ?? 'unknown error'}`);
-    return h('p', { class: 'muted' }, 'Not computed (needs at least two curves).');
-  }
-
   /** The fit's header, stats, notes and tables (redrawn when its leave-one-out completes; the charts stay). */
-  function renderSummary(f: Fit) {
+  private renderSummary(f: Fit): void {
     const m = f.metrics.mean;
     const stat = (label: string, value: string, testId?: string) => h('div', { class: 'stat', 'data-testid': testId }, h('span', {}, label), h('strong', {}, value));
     const looStatus = f.leaveOneOutState?.status;
     const looMean = f.leaveOneOut ? fmtNum(f.leaveOneOut.mean.r2, 5) : looStatus === 'pending' ? 'computing…' : looStatus === 'failed' ? 'failed' : 'n/a';
     setContent(
-      detailHead,
+      this.detailHead,
       h('header', {}, h('h2', {}, `Fit #${f.id} · ${f.law.toUpperCase()}`), h('span', { class: `badge ${f.converged ? 'ok' : 'warn'}` }, f.converged ? 'converged' : 'not converged')),
       h(
         'div',
@@ -204,77 +257,72 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
       f.notes?.length ? h('ul', { class: 'notes' }, ...f.notes.map((n) => h('li', {}, n))) : null,
     );
     setContent(
-      tables,
-      h('div', {}, h('h3', {}, 'Parameters'), h(
-        'table',
-        { class: 'data', 'data-testid': 'param-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'value'), h('th', {}, '± stderr'), h('th', {}, 'bounds'))),
-        h('tbody', {}, ...f.params.map((p) => h('tr', {}, h('td', {}, p.name), h('td', {}, fmtNum(p.value, 5)), h('td', {}, p.stderr === null || p.stderr === undefined ? '—' : fmtNum(p.stderr, 3)), h('td', { class: 'muted' }, p.min !== undefined ? `[${fmtNum(p.min, 2)}, ${fmtNum(p.max, 2)}]` : '')))),
-      )),
+      this.tables,
+      h('div', {}, h('h3', {}, 'Parameters'), paramTable(f)),
       h('div', {}, h('h3', {}, 'Per-curve metrics (in-sample)'), metricsTable(f.metrics, 'metrics-table')),
       h('div', {}, h('h3', {}, 'Leave-one-out metrics'), leaveOneOutSection(f)),
     );
-    if (looStatus === 'pending') followLeaveOneOut(f.id);
+    if (looStatus === 'pending') this.followLeaveOneOut(f.id);
   }
 
-  let detailToken = 0;
-  async function renderDetail() {
-    const token = ++detailToken;
+  private async renderDetail(): Promise<void> {
+    const token = ++this.detailToken;
     const id = store.currentFit;
-    if (id === null) {
-      fit = null;
-      setContent(detailHead, emptyState('No fit selected.', store.fits.length ? 'Pick one in the list.' : 'Create a fit from selected curves on the left.'));
-      fitChart.set([]);
-      residChart.set([]);
-      setContent(tables);
-      setContent(curvePick);
-      curvePick.hidden = true;
-      return;
-    }
-    if (fit?.id !== id) {
-      setContent(detailHead, loadingState(`Loading fit #${id}…`));
+    if (id === null) return this.clearDetail();
+    if (this.fit?.id !== id) {
+      setContent(this.detailHead, loadingState(`Loading fit #${id}…`));
       try {
-        fit = await api.getFit(id);
-        fitError = null;
+        this.fit = await api.getFit(id);
+        this.fitError = null;
       } catch (err) {
-        fit = null;
-        fitError = err;
+        this.fit = null;
+        this.fitError = err;
       }
-      if (token !== detailToken) return;
+      if (token !== this.detailToken) return;
     }
-    if (!fit) {
-      setContent(detailHead, errorState(fitError, `Could not load fit #${id}`));
+    const f = this.fit;
+    if (!f) {
+      setContent(this.detailHead, errorState(this.fitError, `Could not load fit #${id}`));
       return;
     }
-    const f = fit;
-    renderSummary(f);
-    curvePick.hidden = false;
-    setContent(curvePick, h('option', { value: 'all' }, 'all curves'), ...f.curveIds.map((cid) => h('option', { value: String(cid) }, store.curveName(cid))));
-    await renderCharts();
+    this.renderSummary(f);
+    this.curvePick.hidden = false;
+    setContent(this.curvePick, h('option', { value: 'all' }, 'all curves'), ...f.curveIds.map((cid) => h('option', { value: String(cid) }, store.curveName(cid))));
+    await this.renderCharts();
   }
 
-  const predCache = new Map<string, Promise<Prediction>>();
-  let chartToken = 0;
-  async function renderCharts() {
-    const f = fit;
+  /** No fit chosen: an empty detail pane. */
+  private clearDetail(): void {
+    this.fit = null;
+    setContent(this.detailHead, emptyState('No fit selected.', store.fits.length ? 'Pick one in the list.' : 'Create a fit from selected curves on the left.'));
+    this.fitChart.set([]);
+    this.residChart.set([]);
+    setContent(this.tables);
+    setContent(this.curvePick);
+    this.curvePick.hidden = true;
+  }
+
+  /** The prediction of fit `f` for curve `cid` (cached) with the curve's points. */
+  private async predicted(f: Fit, cid: number): Promise<{ cid: number; pred: Prediction; curve: Curve }> {
+    const key = `${f.id}:${cid}`;
+    if (!this.predCache.has(key)) {
+      const p = api.predict({ fit: f.id, curve: cid });
+      p.catch(() => this.predCache.delete(key));
+      this.predCache.set(key, p);
+    }
+    const [pred, curve] = await Promise.all([this.predCache.get(key)!, loadCurve(cid)]);
+    return { cid, pred, curve };
+  }
+
+  private async renderCharts(): Promise<void> {
+    const f = this.fit;
     if (!f) return;
-    const token = ++chartToken;
-    const ids = curvePick.value && curvePick.value !== 'all' ? [Number(curvePick.value)] : f.curveIds;
-    setContent(chartStatus, loadingState('Predicting…'));
+    const token = ++this.chartToken;
+    const ids = this.curvePick.value && this.curvePick.value !== 'all' ? [Number(this.curvePick.value)] : f.curveIds;
+    setContent(this.chartStatus, loadingState('Predicting…'));
     try {
-      const results = await Promise.all(
-        ids.map(async (cid) => {
-          const key = `${f.id}:${cid}`;
-          if (!predCache.has(key)) {
-            const p = api.predict({ fit: f.id, curve: cid });
-            p.catch(() => predCache.delete(key));
-            predCache.set(key, p);
-          }
-          const [pred, curve] = await Promise.all([predCache.get(key)!, loadCurve(cid)]);
-          return { cid, pred, curve };
-        }),
-      );
-      if (token !== chartToken) return;
+      const results = await Promise.all(ids.map((cid) => this.predicted(f, cid)));
+      if (token !== this.chartToken) return;
       const fitSeries: SeriesInput[] = [];
       const residSeries: SeriesInput[] = [];
       results.forEach(({ cid, pred, curve }) => {
@@ -285,34 +333,19 @@ export function fitsView(): { el: HTMLElement; show: () => void } {
         fitSeries.push({ label: `${curve.name} fit`, color: color(i), steps: pred.steps, values: pred.loss, width: 2 });
         residSeries.push({ label: curve.name, color: color(i), steps, values: steps.map((s, k) => observed[k]! - interp(pred.steps, pred.loss, s)) });
       });
-      fitChart.set(fitSeries);
-      residChart.set(residSeries);
-      setContent(chartStatus);
+      this.fitChart.set(fitSeries);
+      this.residChart.set(residSeries);
+      setContent(this.chartStatus);
     } catch (err) {
-      if (token !== chartToken) return;
-      fitChart.set([], 'The prediction for these curves failed.');
-      residChart.set([]);
-      setContent(chartStatus, errorState(err, err instanceof ApiError && err.status === 404 ? 'Prediction route unavailable' : 'Prediction failed'));
+      if (token !== this.chartToken) return;
+      this.fitChart.set([], 'The prediction for these curves failed.');
+      this.residChart.set([]);
+      setContent(this.chartStatus, errorState(err, err instanceof ApiError && err.status === 404 ? 'Prediction route unavailable' : 'Prediction failed'));
     }
   }
+}
 
-  store.on('selection', renderSelection);
-  store.on('curves', () => (renderSelection(), renderList()));
-  store.on('fits', () => (renderList(), void renderDetail()));
-  store.on('fit', () => (renderList(), void renderDetail()));
-
-  const el = h(
-    'section',
-    { class: 'view', id: 'view-fits' },
-    h(
-      'aside',
-      { class: 'panel' },
-      h('div', { class: 'card' }, h('header', {}, h('h2', {}, 'New fit')), h('div', { class: 'row' }, h('span', { class: 'label' }, 'Curves'), h('span', { class: 'spacer' }), h('a', { href: '#/curves', class: 'small-link' }, 'change selection')), selHost, h('span', { class: 'label' }, 'Law'), lawHost, h('div', { class: 'row' }, createBtn), createStatus),
-      h('div', { class: 'card grow' }, h('header', {}, h('h2', {}, 'Fits')), listHost),
-    ),
-    h('div', { class: 'content' }, detail),
-  );
-  renderSelection();
-  renderList();
-  return { el, show: () => (renderSelection(), renderList(), void renderDetail()) };
+export function fitsView(): { el: HTMLElement; show: () => void } {
+  const view = new FitsView();
+  return { el: view.el, show: () => view.show() };
 }

@@ -19,99 +19,166 @@ const WSD = '#059669';
 
 interface Line { spec: string; steps: number[]; lrs: number[]; pred: Prediction }
 
-export function whatifView(): { el: HTMLElement; show: () => void } {
-  let state: ScheduleState = { ...DEFAULT_STATE };
-  let lastYours: Line | null = null;
+/** The form rows shown for each family. */
+const VISIBLE: Record<Family, string[]> = {
+  constant: ['total', 'peak', 'warmup'],
+  cosine: ['total', 'peak', 'warmup', 'final'],
+  linear: ['total', 'peak', 'warmup', 'final'],
+  wsd: ['total', 'peak', 'warmup', 'decayStart', 'final', 'shape'],
+  step: ['total', 'peak', 'warmup', 'at', 'to'],
+  piecewise: [],
+  expr: ['total', 'peak', 'warmup', 'consts', 'f'],
+};
+
+/** The expanded schedule `spec` and its predicted loss under `fit`. */
+async function line(spec: string, fit: number, total: number, signal?: AbortSignal): Promise<Line> {
+  const every = everyFor(total, 1500);
+  const [exp, pred] = await Promise.all([api.expand(spec, every, signal), api.predict({ fit, schedule: spec, every }, signal)]);
+  return { spec, steps: exp.steps, lrs: exp.lrs, pred };
+}
+
+/** Pointer position within the plot's overlay. */
+function overPos(over: HTMLElement, e: MouseEvent): readonly [number, number] {
+  const r = over.getBoundingClientRect();
+  return [e.clientX - r.left, e.clientY - r.top] as const;
+}
+
+/** The What-if view: elements and state as fields, one method per concern (see CurvesView). */
+class WhatifView {
+  readonly el: HTMLElement;
+  private state: ScheduleState = { ...DEFAULT_STATE };
+  private lastYours: Line | null = null;
+  private controller: AbortController | null = null;
+  private readonly baseCache = new Map<string, Promise<Line>>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastRun = 0;
+  private updateToken = 0;
+  /** Index of the knot being dragged on the lr chart. */
+  private dragging: number | null = null;
 
   // ---- form ----
-  const familySel = h('select', { 'data-testid': 'family', 'data-field': 'family', onchange: () => changeFamily(familySel.value as Family) }, ...FAMILIES.map((f) => h('option', { value: f }, f)));
-  const inputs = {
-    total: numberInput('total', state.total),
-    peak: numberInput('peak', state.peak),
-    warmup: numberInput('warmup', state.warmup),
-    final: numberInput('final', state.final),
-    decayStart: numberInput('decayStart', state.decayStart),
-    at: numberInput('at', state.at, { inputmode: 'text' }),
-    to: numberInput('to', state.to, { inputmode: 'text' }),
-    consts: numberInput('consts', state.consts, { inputmode: 'text', class: 'mono', placeholder: 'final=3e-5' }),
-    f: numberInput('f', state.f, { inputmode: 'text', class: 'mono', 'data-testid': 'expr-f', 'aria-label': 'f(s)' }),
+  private readonly familySel: HTMLSelectElement = h('select', { 'data-testid': 'family', 'data-field': 'family', onchange: () => this.changeFamily(this.familySel.value as Family) }, ...FAMILIES.map((f) => h('option', { value: f }, f)));
+  private readonly inputs = {
+    total: numberInput('total', this.state.total),
+    peak: numberInput('peak', this.state.peak),
+    warmup: numberInput('warmup', this.state.warmup),
+    final: numberInput('final', this.state.final),
+    decayStart: numberInput('decayStart', this.state.decayStart),
+    at: numberInput('at', this.state.at, { inputmode: 'text' }),
+    to: numberInput('to', this.state.to, { inputmode: 'text' }),
+    consts: numberInput('consts', this.state.consts, { inputmode: 'text', class: 'mono', placeholder: 'final=3e-5' }),
+    f: numberInput('f', this.state.f, { inputmode: 'text', class: 'mono', 'data-testid': 'expr-f', 'aria-label': 'f(s)' }),
   };
-  const shapeSel = h('select', { name: 'shape', 'data-field': 'shape' }, ...WSD_SHAPES.map((s) => h('option', { value: s }, s)));
-  shapeSel.value = state.shape;
-  const rows: Record<string, HTMLElement> = {
-    total: field('Total steps', inputs.total),
-    peak: field('Peak lr', inputs.peak),
-    warmup: field('Warmup steps', inputs.warmup),
-    decayStart: field('Decay start (step)', inputs.decayStart),
-    final: field('Final lr', inputs.final),
-    shape: field('Decay shape', shapeSel),
-    at: field('Drop at steps', inputs.at, 'separated by ;'),
-    to: field('Drop to lrs', inputs.to, 'separated by ;'),
-    consts: field('Constants', inputs.consts, 'name=value, separated by , (usable in f)'),
-    f: field('f(s) from step warmup on', inputs.f, 's, the keys above, pi, e; + - * / ^, min, max, exp, log, cos, sqrt, a ? b : c …'),
+  private readonly shapeSel = h('select', { name: 'shape', 'data-field': 'shape' }, ...WSD_SHAPES.map((s) => h('option', { value: s }, s)));
+  private readonly rows: Record<string, HTMLElement> = {
+    total: field('Total steps', this.inputs.total),
+    peak: field('Peak lr', this.inputs.peak),
+    warmup: field('Warmup steps', this.inputs.warmup),
+    decayStart: field('Decay start (step)', this.inputs.decayStart),
+    final: field('Final lr', this.inputs.final),
+    shape: field('Decay shape', this.shapeSel),
+    at: field('Drop at steps', this.inputs.at, 'separated by ;'),
+    to: field('Drop to lrs', this.inputs.to, 'separated by ;'),
+    consts: field('Constants', this.inputs.consts, 'name=value, separated by , (usable in f)'),
+    f: field('f(s) from step warmup on', this.inputs.f, 's, the keys above, pi, e; + - * / ^, min, max, exp, log, cos, sqrt, a ? b : c …'),
   };
-  const knotHelp = h(
+  private readonly knotHelp = h(
     'div',
     { class: 'knot-help' },
     h('p', {}, 'Drag the knots on the learning-rate chart. Double-click the chart to add a knot, double-click a knot to remove it.'),
-    h('button', { class: 'secondary', type: 'button', onclick: () => resetKnots() }, 'Reset knots to cosine'),
+    h('button', { class: 'secondary', type: 'button', onclick: () => this.resetKnots() }, 'Reset knots to cosine'),
   );
-  const specIn = h('textarea', { class: 'mono', rows: 3, 'data-testid': 'spec', 'data-field': 'schedule', spellcheck: 'false', 'aria-label': 'schedule spec' });
-  const form = h(
+  private readonly specIn = h('textarea', { class: 'mono', rows: 3, 'data-testid': 'spec', 'data-field': 'schedule', spellcheck: 'false', 'aria-label': 'schedule spec' });
+  private readonly form = h(
     'form',
     { class: 'schedule-form', onsubmit: (e: Event) => e.preventDefault() },
-    field('Family', familySel),
-    ...Object.values(rows),
-    knotHelp,
-    field('Spec', specIn, 'edit and press Enter to apply'),
+    field('Family', this.familySel),
+    ...Object.values(this.rows),
+    this.knotHelp,
+    field('Spec', this.specIn, 'edit and press Enter to apply'),
   );
 
-  const VISIBLE: Record<Family, string[]> = {
-    constant: ['total', 'peak', 'warmup'],
-    cosine: ['total', 'peak', 'warmup', 'final'],
-    linear: ['total', 'peak', 'warmup', 'final'],
-    wsd: ['total', 'peak', 'warmup', 'decayStart', 'final', 'shape'],
-    step: ['total', 'peak', 'warmup', 'at', 'to'],
-    piecewise: [],
-    expr: ['total', 'peak', 'warmup', 'consts', 'f'],
-  };
-  function syncForm() {
-    familySel.value = state.family;
-    for (const [k, el] of Object.entries(rows)) el.hidden = !VISIBLE[state.family].includes(k);
-    knotHelp.hidden = state.family !== 'piecewise';
-    for (const [k, el] of Object.entries(inputs)) if (document.activeElement !== el) el.value = (state as unknown as Record<string, string>)[k]!;
-    shapeSel.value = state.shape;
-    if (document.activeElement !== specIn) specIn.value = formatSpec(state);
+  // ---- results ----
+  private readonly fitSel = fitPicker('whatif-fit');
+  private readonly status = h('div', { class: 'plot-status', 'data-testid': 'whatif-status' });
+  private readonly cards = h('div', { class: 'cards' });
+  private readonly lossChart = new Chart({ height: 300, yLabel: 'predicted loss', sync: 'whatif', emptyText: 'Pick a fit to predict loss curves.' }, 'whatif-loss');
+  private readonly lrChart = new Chart({ height: 190, yLabel: 'learning rate', sync: 'whatif', lrAxis: true, onCreate: (u) => this.attachKnotDrag(u) }, 'whatif-lr');
+  private readonly warnings = h('ul', { class: 'notes' });
+
+  constructor() {
+    this.shapeSel.value = this.state.shape;
+    this.bindForm();
+    store.on('fit', () => this.schedule(true));
+    store.on('fits', () => this.schedule(true));
+    this.el = this.layout();
+    this.syncForm();
   }
-  function readForm() {
-    for (const [k, el] of Object.entries(inputs)) (state as unknown as Record<string, string>)[k] = el.value;
-    state.shape = shapeSel.value;
+
+  show(): void {
+    this.schedule(true);
   }
-  form.addEventListener('input', (e) => {
-    if (e.target === specIn || e.target === familySel) return;
-    readForm();
-    syncForm();
-    schedule();
-  });
-  shapeSel.addEventListener('change', () => (readForm(), syncForm(), schedule()));
-  specIn.addEventListener('keydown', (e) => {
+
+  private layout(): HTMLElement {
+    return h(
+      'section',
+      { class: 'view', id: 'view-whatif' },
+      h('aside', { class: 'panel' }, h('div', { class: 'card' }, h('header', {}, h('h2', {}, 'What-if')), field('Fit', this.fitSel), this.form)),
+      h(
+        'div',
+        { class: 'content' },
+        h('div', { class: 'card' }, this.cards, h('header', {}, h('h3', {}, 'Predicted loss'), this.status), this.lossChart.el, h('h3', {}, 'Learning-rate schedule'), this.lrChart.el, this.warnings),
+      ),
+    );
+  }
+
+  // ---- form ----
+  private syncForm(): void {
+    const { state } = this;
+    this.familySel.value = state.family;
+    for (const [k, el] of Object.entries(this.rows)) el.hidden = !VISIBLE[state.family].includes(k);
+    this.knotHelp.hidden = state.family !== 'piecewise';
+    for (const [k, el] of Object.entries(this.inputs)) if (document.activeElement !== el) el.value = (state as unknown as Record<string, string>)[k]!;
+    this.shapeSel.value = state.shape;
+    if (document.activeElement !== this.specIn) this.specIn.value = formatSpec(state);
+  }
+
+  private readForm(): void {
+    for (const [k, el] of Object.entries(this.inputs)) (this.state as unknown as Record<string, string>)[k] = el.value;
+    this.state.shape = this.shapeSel.value;
+  }
+
+  private bindForm(): void {
+    this.form.addEventListener('input', (e) => {
+      if (e.target === this.specIn || e.target === this.familySel) return;
+      this.readForm();
+      this.syncForm();
+      this.schedule();
+    });
+    this.shapeSel.addEventListener('change', () => (this.readForm(), this.syncForm(), this.schedule()));
+    this.specIn.addEventListener('keydown', (e) => this.onSpecKey(e));
+  }
+
+  /** Enter in the spec field: parse it into the state (or say why not). */
+  private onSpecKey(e: KeyboardEvent): void {
     if (e.key !== 'Enter') return;
     e.preventDefault();
-    const next = parseSpec(specIn.value, state);
+    const next = parseSpec(this.specIn.value, this.state);
     if (!next) {
-      setContent(status, errorState(new Error(`"${specIn.value}" is not family:key=value,… (families: ${FAMILIES.join(', ')})`), 'Unreadable spec'));
+      setContent(this.status, errorState(new Error(`"${this.specIn.value}" is not family:key=value,… (families: ${FAMILIES.join(', ')})`), 'Unreadable spec'));
       return;
     }
-    state = next;
-    specIn.blur();
-    syncForm();
-    schedule(true);
-  });
+    this.state = next;
+    this.specIn.blur();
+    this.syncForm();
+    this.schedule(true);
+  }
 
-  function changeFamily(family: Family) {
+  private changeFamily(family: Family): void {
+    const { state } = this;
     if (family === 'piecewise' && state.family !== 'piecewise') {
       const shape = runShape(state);
-      state.knots = lastYours ? knotsFrom(lastYours.steps, lastYours.lrs, shape) : [];
+      state.knots = this.lastYours ? knotsFrom(this.lastYours.steps, this.lastYours.lrs, shape) : [];
       if (!state.knots.length) state.knots = [[0, 0], [Math.max(1, shape.warmup - 1), shape.peak], [shape.total - 1, shape.peak / 10]];
     }
     if (state.family === 'piecewise' && family !== 'piecewise') {
@@ -119,12 +186,12 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
       Object.assign(state, { total: String(shape.total), peak: num(shape.peak), warmup: String(shape.warmup) });
     }
     state.family = family;
-    syncForm();
-    schedule(true);
+    this.syncForm();
+    this.schedule(true);
   }
 
-  function resetKnots() {
-    const shape = runShape(state);
+  private resetKnots(): void {
+    const shape = runShape(this.state);
     const steps: number[] = [];
     const lrs: number[] = [];
     for (let k = 0; k <= 200; k++) {
@@ -132,149 +199,140 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
       steps.push(s);
       lrs.push(shape.peak / 10 + 0.45 * shape.peak * (1 + Math.cos((Math.PI * (s - shape.warmup)) / (shape.total - shape.warmup))));
     }
-    state.knots = knotsFrom(steps, lrs, shape);
-    syncForm();
-    schedule(true);
+    this.state.knots = knotsFrom(steps, lrs, shape);
+    this.syncForm();
+    this.schedule(true);
   }
 
   // ---- results ----
-  const fitSel = fitPicker('whatif-fit');
-  const status = h('div', { class: 'plot-status', 'data-testid': 'whatif-status' });
-  const cards = h('div', { class: 'cards' });
-  const lossChart = new Chart({ height: 300, yLabel: 'predicted loss', sync: 'whatif', emptyText: 'Pick a fit to predict loss curves.' }, 'whatif-loss');
-  const lrChart = new Chart({ height: 190, yLabel: 'learning rate', sync: 'whatif', lrAxis: true, onCreate: attachKnotDrag }, 'whatif-lr');
-  const warnings = h('ul', { class: 'notes' });
-
-  let controller: AbortController | null = null;
-  const baseCache = new Map<string, Promise<Line>>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let lastRun = 0;
   /** Recompute soon: debounced for typing, `now` skips the wait; while dragging, at most every 120 ms. */
-  function schedule(now = false) {
-    clearTimeout(timer);
-    if (dragging !== null && Date.now() - lastRun > 120) now = true;
-    timer = setTimeout(() => ((lastRun = Date.now()), void update()), now ? 0 : dragging !== null ? 120 : 140);
+  private schedule(now = false): void {
+    clearTimeout(this.timer);
+    if (this.dragging !== null && Date.now() - this.lastRun > 120) now = true;
+    this.timer = setTimeout(() => ((this.lastRun = Date.now()), void this.update()), now ? 0 : this.dragging !== null ? 120 : 140);
   }
 
-  async function line(spec: string, fit: number, total: number, signal?: AbortSignal): Promise<Line> {
-    const every = everyFor(total, 1500);
-    const [exp, pred] = await Promise.all([api.expand(spec, every, signal), api.predict({ fit, schedule: spec, every }, signal)]);
-    return { spec, steps: exp.steps, lrs: exp.lrs, pred };
-  }
-  function baseline(spec: string, fit: number, total: number): Promise<Line> {
+  private baseline(spec: string, fit: number, total: number): Promise<Line> {
     const key = `${fit}|${spec}`;
-    if (!baseCache.has(key)) {
+    if (!this.baseCache.has(key)) {
       const p = line(spec, fit, total);
-      p.catch(() => baseCache.delete(key));
-      baseCache.set(key, p);
+      p.catch(() => this.baseCache.delete(key));
+      this.baseCache.set(key, p);
     }
-    return baseCache.get(key)!;
+    return this.baseCache.get(key)!;
   }
 
-  function knotSeries(): SeriesInput[] {
-    if (state.family !== 'piecewise') return [];
-    const steps = state.knots.map((k) => k[0]);
-    const lrs = state.knots.map((k) => k[1]);
+  private knotSeries(): SeriesInput[] {
+    if (this.state.family !== 'piecewise') return [];
+    const steps = this.state.knots.map((k) => k[0]);
+    const lrs = this.state.knots.map((k) => k[1]);
     return [{ label: 'knots', color: YOURS, steps, values: lrs, points: true, pointSize: 10 }];
   }
 
   /** Draw the lr chart from local state only (used while dragging, before the server answers). */
-  function drawLrLocal() {
-    if (state.family !== 'piecewise') return;
-    const others = lrChart.current.filter((s) => s.label !== 'yours' && s.label !== 'knots');
-    const steps = state.knots.map((k) => k[0]);
-    const lrs = state.knots.map((k) => k[1]);
-    lrChart.set([{ label: 'yours', color: YOURS, steps, values: lrs, width: 2.5 }, ...others, ...knotSeries()]);
+  private drawLrLocal(): void {
+    if (this.state.family !== 'piecewise') return;
+    const others = this.lrChart.current.filter((s) => s.label !== 'yours' && s.label !== 'knots');
+    const steps = this.state.knots.map((k) => k[0]);
+    const lrs = this.state.knots.map((k) => k[1]);
+    this.lrChart.set([{ label: 'yours', color: YOURS, steps, values: lrs, width: 2.5 }, ...others, ...this.knotSeries()]);
   }
 
-  let updateToken = 0;
-  async function update() {
+  private async update(): Promise<void> {
     const fit = store.currentFit;
-    const spec = formatSpec(state);
-    if (document.activeElement !== specIn) specIn.value = spec;
-    const token = ++updateToken;
-    controller?.abort();
-    if (fit === null) {
-      lossChart.set([], store.fitsError ? 'Fits are unavailable.' : 'Create a fit first (Fits tab), then come back.');
-      setContent(cards, store.fitsError ? errorState(store.fitsError, 'Could not list fits') : emptyState('No fit to predict with.', 'Fit a law to some curves in the Fits tab.'));
-      if (state.family === 'piecewise') drawLrLocal();
-      else {
-        // No fit: still show the schedule being built.
-        const total = runShape(state).total;
-        api.expand(spec, everyFor(total, 1500)).then(
-          (exp) => {
-            if (token !== updateToken) return;
-            lrChart.set([{ label: 'yours', color: YOURS, steps: exp.steps, values: exp.lrs, width: 2.5 }]);
-            setContent(status);
-          },
-          (err) => token === updateToken && setContent(status, errorState(err, 'This schedule is not valid')),
-        );
-      }
-      return;
-    }
-    controller = new AbortController();
-    const shape = runShape(state);
+    const spec = formatSpec(this.state);
+    if (document.activeElement !== this.specIn) this.specIn.value = spec;
+    const token = ++this.updateToken;
+    this.controller?.abort();
+    if (fit === null) return this.showNoFit(spec, token);
+    const controller = (this.controller = new AbortController());
+    const shape = runShape(this.state);
     const cos = cosineBaseline(shape);
     const wsd = wsdBaseline(shape);
-    status.classList.add('busy');
-    status.textContent = 'predicting…';
+    this.status.classList.add('busy');
+    this.status.textContent = 'predicting…';
     try {
       const validShape = Number.isFinite(shape.total) && shape.total > 1 && shape.peak > 0;
       const [yours, cosine, wsdLine] = await Promise.all([
         line(spec, fit, shape.total, controller.signal),
-        validShape ? baseline(cos, fit, shape.total).catch(() => null) : null,
-        validShape ? baseline(wsd, fit, shape.total).catch(() => null) : null,
+        validShape ? this.baseline(cos, fit, shape.total).catch(() => null) : null,
+        validShape ? this.baseline(wsd, fit, shape.total).catch(() => null) : null,
       ]);
-      if (token !== updateToken) return;
-      lastYours = yours;
-      markField(form, null);
-      status.classList.remove('busy');
-      setContent(status, h('span', { class: 'muted' }, `fit #${fit} · ${yours.pred.steps.length} predicted points`));
-      const loss: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.pred.steps, values: yours.pred.loss, width: 2.5 }];
-      const lr: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.steps, values: yours.lrs, width: 2.5 }];
-      if (cosine) {
-        loss.push({ label: 'cosine', color: COSINE, steps: cosine.pred.steps, values: cosine.pred.loss, dash: [6, 4] });
-        lr.push({ label: 'cosine', color: COSINE, steps: cosine.steps, values: cosine.lrs, dash: [6, 4] });
-      }
-      if (wsdLine) {
-        loss.push({ label: 'WSD', color: WSD, steps: wsdLine.pred.steps, values: wsdLine.pred.loss, dash: [2, 3] });
-        lr.push({ label: 'WSD', color: WSD, steps: wsdLine.steps, values: wsdLine.lrs, dash: [2, 3] });
-      }
-      if (state.family === 'piecewise') {
-        lr[0] = { label: 'yours', color: YOURS, steps: state.knots.map((k) => k[0]), values: state.knots.map((k) => k[1]), width: 2.5 };
-        if (!dragging) lr.push(...knotSeries());
-      }
-      lossChart.yCap = valueAt(yours.pred.steps, yours.pred.loss, Math.max(shape.warmup, shape.total * 0.15));
-      lossChart.set(loss);
-      if (!dragging) lrChart.set(lr);
-      renderCards(yours, cosine, wsdLine);
+      if (token !== this.updateToken) return;
+      this.lastYours = yours;
+      markField(this.form, null);
+      this.status.classList.remove('busy');
+      setContent(this.status, h('span', { class: 'muted' }, `fit #${fit} · ${yours.pred.steps.length} predicted points`));
+      this.drawLines(yours, cosine, wsdLine, shape);
+      this.renderCards(yours, cosine, wsdLine);
       const warns = [...new Set([...yours.pred.warnings, ...(cosine?.pred.warnings ?? []), ...(wsdLine?.pred.warnings ?? [])])];
-      setContent(warnings, ...warns.map((w) => h('li', {}, w)));
+      setContent(this.warnings, ...warns.map((w) => h('li', {}, w)));
     } catch (err) {
-      if ((err as Error).name === 'AbortError' || token !== updateToken) return;
-      status.classList.remove('busy');
-      markField(form, err);
-      const e = toApiError(err);
-      // The spec field names the schedule key at fault (schedule.peak -> the peak input).
-      if (e.field?.startsWith('schedule.')) {
-        const key = e.field.slice(9);
-        // An expr constant's key has no input of its own: it is in the constants field.
-        const target = state.family === 'expr' && !['total', 'peak', 'warmup', 'f'].includes(key) ? 'consts' : key;
-        form.querySelector(`[data-field="${target}"]`)?.classList.add('invalid');
-      }
-      setContent(status, errorState(err, 'This schedule cannot be predicted'));
-      setContent(cards, h('div', { class: 'card-num stale' }, h('span', {}, 'your final loss'), h('strong', {}, '—'), h('small', {}, 'fix the schedule')));
+      if ((err as Error).name === 'AbortError' || token !== this.updateToken) return;
+      this.showPredictError(err);
     }
   }
 
-  function renderCards(yours: Line, cosine: Line | null, wsd: Line | null) {
+  /** No fit to predict with: say so, and still show the schedule being built. */
+  private showNoFit(spec: string, token: number): void {
+    this.lossChart.set([], store.fitsError ? 'Fits are unavailable.' : 'Create a fit first (Fits tab), then come back.');
+    setContent(this.cards, store.fitsError ? errorState(store.fitsError, 'Could not list fits') : emptyState('No fit to predict with.', 'Fit a law to some curves in the Fits tab.'));
+    if (this.state.family === 'piecewise') return this.drawLrLocal();
+    const total = runShape(this.state).total;
+    api.expand(spec, everyFor(total, 1500)).then(
+      (exp) => {
+        if (token !== this.updateToken) return;
+        this.lrChart.set([{ label: 'yours', color: YOURS, steps: exp.steps, values: exp.lrs, width: 2.5 }]);
+        setContent(this.status);
+      },
+      (err) => token === this.updateToken && setContent(this.status, errorState(err, 'This schedule is not valid')),
+    );
+  }
+
+  /** The loss and lr charts: yours and the baselines (the lr chart is left alone while a knot is dragged). */
+  private drawLines(yours: Line, cosine: Line | null, wsdLine: Line | null, shape: ReturnType<typeof runShape>): void {
+    const loss: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.pred.steps, values: yours.pred.loss, width: 2.5 }];
+    const lr: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.steps, values: yours.lrs, width: 2.5 }];
+    if (cosine) {
+      loss.push({ label: 'cosine', color: COSINE, steps: cosine.pred.steps, values: cosine.pred.loss, dash: [6, 4] });
+      lr.push({ label: 'cosine', color: COSINE, steps: cosine.steps, values: cosine.lrs, dash: [6, 4] });
+    }
+    if (wsdLine) {
+      loss.push({ label: 'WSD', color: WSD, steps: wsdLine.pred.steps, values: wsdLine.pred.loss, dash: [2, 3] });
+      lr.push({ label: 'WSD', color: WSD, steps: wsdLine.steps, values: wsdLine.lrs, dash: [2, 3] });
+    }
+    if (this.state.family === 'piecewise') {
+      lr[0] = { label: 'yours', color: YOURS, steps: this.state.knots.map((k) => k[0]), values: this.state.knots.map((k) => k[1]), width: 2.5 };
+      if (!this.dragging) lr.push(...this.knotSeries());
+    }
+    this.lossChart.yCap = valueAt(yours.pred.steps, yours.pred.loss, Math.max(shape.warmup, shape.total * 0.15));
+    this.lossChart.set(loss);
+    if (!this.dragging) this.lrChart.set(lr);
+  }
+
+  private showPredictError(err: unknown): void {
+    this.status.classList.remove('busy');
+    markField(this.form, err);
+    const e = toApiError(err);
+    // The spec field names the schedule key at fault (schedule.peak -> the peak input).
+    if (e.field?.startsWith('schedule.')) {
+      const key = e.field.slice(9);
+      // An expr constant's key has no input of its own: it is in the constants field.
+      const target = this.state.family === 'expr' && !['total', 'peak', 'warmup', 'f'].includes(key) ? 'consts' : key;
+      this.form.querySelector(`[data-field="${target}"]`)?.classList.add('invalid');
+    }
+    setContent(this.status, errorState(err, 'This schedule cannot be predicted'));
+    setContent(this.cards, h('div', { class: 'card-num stale' }, h('span', {}, 'your final loss'), h('strong', {}, '—'), h('small', {}, 'fix the schedule')));
+  }
+
+  private renderCards(yours: Line, cosine: Line | null, wsd: Line | null): void {
     const y = yours.pred.final.loss;
     const best = Math.min(...[cosine, wsd].filter((x): x is Line => !!x).map((x) => x.pred.final.loss));
     const card = (label: string, value: number | undefined, cls: string, extra: Record<string, unknown> = {}, sub = '') =>
       h('div', { class: `card-num ${cls}`, ...extra }, h('span', {}, label), h('strong', {}, fmtLoss(value)), sub ? h('small', {}, sub) : null);
     const delta = Number.isFinite(best) ? (y - best) / best : NaN;
     setContent(
-      cards,
+      this.cards,
       card('your final loss', y, 'yours', { 'data-testid': 'whatif-final', 'data-value': String(y), 'data-spec': yours.spec, 'data-step': String(yours.pred.final.step) }, `at step ${yours.pred.final.step.toLocaleString('en-US')}`),
       cosine ? card('cosine → peak/10', cosine.pred.final.loss, 'cosine', { 'data-testid': 'whatif-cosine', title: cosine.spec }) : null,
       wsd ? card('WSD, 20% linear cooldown', wsd.pred.final.loss, 'wsd', { 'data-testid': 'whatif-wsd', title: wsd.spec }) : null,
@@ -283,92 +341,77 @@ export function whatifView(): { el: HTMLElement; show: () => void } {
   }
 
   // ---- knot dragging on the lr chart ----
-  let dragging: number | null = null;
-  function attachKnotDrag(u: uPlot) {
-    const over = u.over;
-    const knotAt = (x: number, y: number): number | null => {
-      if (state.family !== 'piecewise') return null;
-      let best: number | null = null;
-      let bestD = 12;
-      state.knots.forEach(([s, lr], i) => {
-        const d = Math.hypot(u.valToPos(s, 'x') - x, u.valToPos(lr, 'y') - y);
-        if (d < bestD) (bestD = d), (best = i);
-      });
-      return best;
-    };
-    const pos = (e: MouseEvent) => {
-      const r = over.getBoundingClientRect();
-      return [e.clientX - r.left, e.clientY - r.top] as const;
-    };
-    over.addEventListener('mousemove', (e) => (over.style.cursor = dragging !== null || knotAt(...pos(e)) !== null ? 'grab' : ''));
-    over.addEventListener(
-      'mousedown',
-      (e) => {
-        const i = knotAt(...pos(e));
-        if (i === null) return;
-        e.stopImmediatePropagation();
-        e.preventDefault();
-        dragging = i;
-        const move = (ev: MouseEvent) => {
-          const [x, y] = pos(ev);
-          const k = state.knots;
-          const prev = i > 0 ? k[i - 1]![0] + 1 : 0;
-          const next = i < k.length - 1 ? k[i + 1]![0] - 1 : Number.MAX_SAFE_INTEGER;
-          const step = i === 0 ? 0 : Math.min(next, Math.max(prev, Math.round(u.posToVal(x, 'x'))));
-          const lr = Math.max(0, Number(u.posToVal(y, 'y').toPrecision(3)));
-          k[i] = [step, lr];
-          drawLrLocal();
-          syncForm();
-          schedule();
-        };
-        const up = () => {
-          window.removeEventListener('mousemove', move);
-          window.removeEventListener('mouseup', up);
-          dragging = null;
-          drawLrLocal();
-          schedule(true);
-        };
-        window.addEventListener('mousemove', move);
-        window.addEventListener('mouseup', up);
-      },
-      true,
-    );
-    over.addEventListener(
-      'dblclick',
-      (e) => {
-        if (state.family !== 'piecewise') return;
-        e.stopImmediatePropagation();
-        const [x, y] = pos(e);
-        const i = knotAt(x, y);
-        if (i !== null) {
-          if (i > 0 && i < state.knots.length - 1) state.knots.splice(i, 1);
-        } else {
-          const step = Math.round(u.posToVal(x, 'x'));
-          const lr = Math.max(0, Number(u.posToVal(y, 'y').toPrecision(3)));
-          const at = state.knots.findIndex((k) => k[0] > step);
-          if (at > 0 && !state.knots.some((k) => k[0] === step)) state.knots.splice(at, 0, [step, lr]);
-        }
-        drawLrLocal();
-        syncForm();
-        schedule(true);
-      },
-      true,
-    );
+  /** The knot within 12 px of (x, y) on the plot, if any. */
+  private knotAt(u: uPlot, x: number, y: number): number | null {
+    if (this.state.family !== 'piecewise') return null;
+    let best: number | null = null;
+    let bestD = 12;
+    this.state.knots.forEach(([s, lr], i) => {
+      const d = Math.hypot(u.valToPos(s, 'x') - x, u.valToPos(lr, 'y') - y);
+      if (d < bestD) (bestD = d), (best = i);
+    });
+    return best;
   }
 
-  store.on('fit', () => schedule(true));
-  store.on('fits', () => schedule(true));
+  private attachKnotDrag(u: uPlot): void {
+    const over = u.over;
+    over.addEventListener('mousemove', (e) => (over.style.cursor = this.dragging !== null || this.knotAt(u, ...overPos(over, e)) !== null ? 'grab' : ''));
+    over.addEventListener('mousedown', (e) => this.startDrag(u, e), true);
+    over.addEventListener('dblclick', (e) => this.toggleKnot(u, e), true);
+  }
 
-  const el = h(
-    'section',
-    { class: 'view', id: 'view-whatif' },
-    h('aside', { class: 'panel' }, h('div', { class: 'card' }, h('header', {}, h('h2', {}, 'What-if')), field('Fit', fitSel), form)),
-    h(
-      'div',
-      { class: 'content' },
-      h('div', { class: 'card' }, cards, h('header', {}, h('h3', {}, 'Predicted loss'), status), lossChart.el, h('h3', {}, 'Learning-rate schedule'), lrChart.el, warnings),
-    ),
-  );
-  syncForm();
-  return { el, show: () => schedule(true) };
+  /** Mousedown on a knot: drag it (its step kept between its neighbours') until mouseup. */
+  private startDrag(u: uPlot, e: MouseEvent): void {
+    const i = this.knotAt(u, ...overPos(u.over, e));
+    if (i === null) return;
+    e.stopImmediatePropagation();
+    e.preventDefault();
+    this.dragging = i;
+    const move = (ev: MouseEvent) => {
+      const [x, y] = overPos(u.over, ev);
+      const k = this.state.knots;
+      const prev = i > 0 ? k[i - 1]![0] + 1 : 0;
+      const next = i < k.length - 1 ? k[i + 1]![0] - 1 : Number.MAX_SAFE_INTEGER;
+      const step = i === 0 ? 0 : Math.min(next, Math.max(prev, Math.round(u.posToVal(x, 'x'))));
+      const lr = Math.max(0, Number(u.posToVal(y, 'y').toPrecision(3)));
+      k[i] = [step, lr];
+      this.drawLrLocal();
+      this.syncForm();
+      this.schedule();
+    };
+    const up = () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+      this.dragging = null;
+      this.drawLrLocal();
+      this.schedule(true);
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  }
+
+  /** Double-click: remove the knot under the pointer (not the ends), or add one there. */
+  private toggleKnot(u: uPlot, e: MouseEvent): void {
+    if (this.state.family !== 'piecewise') return;
+    e.stopImmediatePropagation();
+    const knots = this.state.knots;
+    const [x, y] = overPos(u.over, e);
+    const i = this.knotAt(u, x, y);
+    if (i !== null) {
+      if (i > 0 && i < knots.length - 1) knots.splice(i, 1);
+    } else {
+      const step = Math.round(u.posToVal(x, 'x'));
+      const lr = Math.max(0, Number(u.posToVal(y, 'y').toPrecision(3)));
+      const at = knots.findIndex((k) => k[0] > step);
+      if (at > 0 && !knots.some((k) => k[0] === step)) knots.splice(at, 0, [step, lr]);
+    }
+    this.drawLrLocal();
+    this.syncForm();
+    this.schedule(true);
+  }
+}
+
+export function whatifView(): { el: HTMLElement; show: () => void } {
+  const view = new WhatifView();
+  return { el: view.el, show: () => view.show() };
 }
