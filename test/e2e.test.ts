@@ -145,6 +145,10 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       console.log(`  looked at: ${await shot(page, '3-fit')}`);
     });
 
+    /** Fill the what-if form's inputs by name. */
+    async function fillWhatIf(values: Record<string, string>) {
+      for (const [name, value] of Object.entries(values)) await page.fill(`#view-whatif input[name=${name}]`, value);
+    }
     /**
      * The final loss the what-if view shows, once it is for a spec accepted by `want` and the
      * view has settled (the card is for the spec in the spec field), against GET /predict.
@@ -171,11 +175,7 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
       await page.click('a[data-view=whatif]');
       await page.selectOption('[data-testid=whatif-fit]', String(fitId));
       await page.selectOption('[data-testid=family]', 'wsd');
-      await page.fill('#view-whatif input[name=total]', '24000');
-      await page.fill('#view-whatif input[name=peak]', '3e-4');
-      await page.fill('#view-whatif input[name=warmup]', '2160');
-      await page.fill('#view-whatif input[name=decayStart]', '20000');
-      await page.fill('#view-whatif input[name=final]', '3e-5');
+      await fillWhatIf({ total: '24000', peak: '3e-4', warmup: '2160', decayStart: '20000', final: '3e-5' });
       await page.selectOption('#view-whatif select[name=shape]', 'exp');
       await checkWhatIf({ spec: 'wsd:peak=3e-4,total=24000,warmup=2160,decayStart=20000,final=3e-5,shape=exp' });
       await page.waitForSelector('[data-testid=whatif-cosine]');
@@ -208,11 +208,7 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
 
       // expr: a user expression f(s), evaluated by the server; a bad one marks the f field.
       await page.selectOption('[data-testid=family]', 'expr');
-      await page.fill('#view-whatif input[name=total]', '24000');
-      await page.fill('#view-whatif input[name=peak]', '3e-4');
-      await page.fill('#view-whatif input[name=warmup]', '2160');
-      await page.fill('#view-whatif input[name=consts]', 'final=3e-5');
-      await page.fill('#view-whatif input[name=f]', 'max(final, peak*(1-(s-warmup)/(total-warmup))^2)');
+      await fillWhatIf({ total: '24000', peak: '3e-4', warmup: '2160', consts: 'final=3e-5', f: 'max(final, peak*(1-(s-warmup)/(total-warmup))^2)' });
       await checkWhatIf({ spec: 'expr:total=24000,warmup=2160,peak=3e-4,final=3e-5,f=max(final, peak*(1-(s-warmup)/(total-warmup))^2)' });
       await page.fill('#view-whatif input[name=f]', 'peak - s');
       await page.waitForSelector('#view-whatif input[name=f].invalid');
