@@ -10,16 +10,11 @@ import { Chart, color, type SeriesInput } from '../charts.js';
 import { store, fitLabel } from '../state.js';
 import { h, setContent, emptyState, loadingState, errorState, fmtNum, toast } from '../ui.js';
 import { loadCurve } from './curves.js';
-import { LAW_IDS, type LawId } from '../../laws/ids.js';
+import { LAW_IDS, LAW_INFO, type LawId } from '../../laws/ids.js';
 
-/** How the view presents each law (the type asks for every id of the registry). */
-const LAW_TEXT: Record<LawId, { title: string; hint: string }> = {
-  mpl: { title: 'MPL — multi-power law', hint: 'Luo et al. 2025; the better predictor across schedules' },
-  lra: { title: 'LRA — LR annealing law', hint: 'Tissue et al. 2024; fewer parameters' },
-};
 
 /** The laws offered, in the registry's order (src/laws/ids.ts). */
-const LAWS = LAW_IDS.map((id) => ({ id, ...LAW_TEXT[id] }));
+const LAWS = LAW_IDS.map((id) => ({ id, ...LAW_INFO[id] }));
 
 /** Linear interpolation of (xs, ys) at x (xs ascending). */
 function interp(xs: number[], ys: number[], x: number): number {
