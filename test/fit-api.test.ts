@@ -213,8 +213,10 @@ test('DELETE /jobs/{id} cancels a running fit: its tasks stop, nothing is stored
   await new Promise((resolve) => setTimeout(resolve, 300));
   const cancelled = await ctx.app.inject({ method: 'DELETE', url: `/jobs/${jobId}` });
   assert.equal(cancelled.statusCode, 200, cancelled.body);
-  assert.deepEqual([cancelled.json().status, cancelled.json().error], ['failed', 'cancelled']);
-  assert.deepEqual(parseEvents((await get(`/jobs/${jobId}/events`)).body), [{ event: 'failed', data: { error: 'cancelled' } }]);
+  assert.deepEqual([cancelled.json().status, cancelled.json().error], ['cancelled', 'cancelled']);
+  const readBack = (await get(`/jobs/${jobId}`)).json();
+  assert.deepEqual([readBack.status, readBack.error], ['cancelled', 'cancelled'], 'a cancelled fit job reads back cancelled');
+  assert.deepEqual(parseEvents((await get(`/jobs/${jobId}/events`)).body), [{ event: 'cancelled', data: { error: 'cancelled' } }]);
   // Were its task still running, this fit would wait minutes for a worker (its folds never started).
   const next = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'lra', options: { leaveOneOut: false } } });
   assert.equal(next.statusCode, 201);

@@ -56,6 +56,63 @@ test('a failing migration rolls back and is not recorded', async () => {
   }
 });
 
+test('migration 004 makes a job cancelled before it (failed, error "cancelled") a cancelled job', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { copyFileSync, mkdirSync, readdirSync } = await import('node:fs');
+    // A database as it was before 004: migrations 001-003 only.
+    const before = join(dir, 'migrations-003');
+    mkdirSync(before);
+    for (const file of readdirSync(projectPath('migrations')).filter((f) => f < '004')) copyFileSync(projectPath('migrations', file), join(before, file));
+    const path = join(dir, 'old.sqlite');
+    const old = openDb(path, before);
+    assert.throws(() => old.prepare(`INSERT INTO jobs (status, request, created_at, updated_at) VALUES ('cancelled', '{}', 'a', 'a')`).run(), /CHECK/);
+    old.prepare(`INSERT INTO schedules (created_at, spec, total_steps, peak_lr) VALUES ('a', 'constant(0.001)', 10, 0.001)`).run();
+    const insert = old.prepare('INSERT INTO jobs (kind, status, progress, request, error, schedule_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('optimize', 'failed', 0.25, '{"law":"mpl"}', 'cancelled', null, 't1', 't2');
+    insert.run('fit', 'failed', 0, '{}', 'server stopped', null, 't3', 't4');
+    insert.run('optimize', 'done', 1, '{}', null, 1, 't5', 't6');
+    insert.run('optimize', 'queued', 0, '{}', null, null, 't7', 't8');
+    old.prepare('DELETE FROM jobs WHERE id = 4').run(); // the next id stays 5 (AUTOINCREMENT)
+    old.close();
+
+    const db = openDb(path);
+    const names = (db.prepare('SELECT name FROM schema_migrations ORDER BY version').all() as { name: string }[]).map((r) => r.name);
+    assert.ok(names.includes('004_job_cancelled.sql'));
+    const rows = db.prepare('SELECT id, kind, status, progress, request, error, schedule_id, created_at, updated_at FROM jobs ORDER BY id').all();
+    assert.deepEqual(rows, [
+      { id: 1, kind: 'optimize', status: 'cancelled', progress: 0.25, request: '{"law":"mpl"}', error: 'cancelled', schedule_id: null, created_at: 't1', updated_at: 't2' },
+      { id: 2, kind: 'fit', status: 'failed', progress: 0, request: '{}', error: 'server stopped', schedule_id: null, created_at: 't3', updated_at: 't4' },
+      { id: 3, kind: 'optimize', status: 'done', progress: 1, request: '{}', error: null, schedule_id: 1, created_at: 't5', updated_at: 't6' },
+    ]);
+    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' AND sql IS NOT NULL`).all() as { name: string }[]).map((r) => r.name);
+    assert.deepEqual(indexes, ['jobs_status']);
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.deepEqual(db.pragma('foreign_key_check'), []);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    // The new CHECK takes 'cancelled' and still refuses other statuses; ids are not reused.
+    const added = db.prepare(`INSERT INTO jobs (status, request, created_at, updated_at) VALUES ('cancelled', '{}', 'a', 'a')`).run();
+    assert.equal(Number(added.lastInsertRowid), 5);
+    assert.throws(() => db.prepare(`INSERT INTO jobs (status, request, created_at, updated_at) VALUES ('stopped', '{}', 'a', 'a')`).run(), /CHECK/);
+    // The reference to schedules still holds (ON DELETE SET NULL).
+    db.prepare('DELETE FROM schedules WHERE id = 1').run();
+    assert.equal((db.prepare('SELECT schedule_id FROM jobs WHERE id = 3').get() as { schedule_id: number | null }).schedule_id, null);
+    db.close();
+
+    // Through the API: the migrated job reads back cancelled, and cancelling it again is refused (it has ended).
+    const app = await buildApp({ dbPath: path, seed: false });
+    try {
+      const job = (await app.inject({ url: '/jobs/1' })).json();
+      assert.deepEqual([job.status, job.error], ['cancelled', 'cancelled']);
+      assert.equal((await app.inject({ method: 'DELETE', url: '/jobs/1' })).statusCode, 409);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test('LRCAST_TOKEN guards every mutating request; reads stay open', async () => {
   const ctx = await testApp({ token: 's3cret' });
   try {

@@ -194,7 +194,8 @@ export interface JobProgress {
 /**
  * Follow a job to its end: progress from its event stream (`via` 'stream'), or by polling GET
  * /jobs/{id} where streams are unavailable or drop ('poll'); resolves with the result (the `done`
- * event's data or the job's `result`), rejects with the job's error as an ApiError.
+ * event's data or the job's `result`), rejects with the job's error as an ApiError when it failed or
+ * was cancelled (a cancelled job's error is its reason: `cancelled`).
  */
 export function followJob(jobId: string, onProgress: (p: JobProgress, via: 'stream' | 'poll') => void): Promise<Raw> {
   return new Promise((resolve, reject) => {
@@ -219,7 +220,7 @@ export function followJob(jobId: string, onProgress: (p: JobProgress, via: 'stre
           const job = await api.getJob(jobId);
           report({ progress: job.progress, bestLoss: job.bestLoss }, 'poll');
           if (job.status === 'done') return end(true, job.result);
-          if (job.status === 'failed') return end(false, job.error);
+          if (job.status === 'failed' || job.status === 'cancelled') return end(false, job.error ?? job.status);
         } catch (err) {
           return end(false, err);
         }
@@ -238,6 +239,7 @@ export function followJob(jobId: string, onProgress: (p: JobProgress, via: 'stre
     source.addEventListener('progress', (e) => report(data(e), 'stream'));
     source.addEventListener('done', (e) => end(true, data(e)));
     source.addEventListener('failed', (e) => end(false, data(e).error ?? 'the job failed'));
+    source.addEventListener('cancelled', (e) => end(false, data(e).error ?? 'cancelled'));
     source.onerror = () => {
       if (finished) return;
       source?.close();

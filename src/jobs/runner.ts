@@ -1,24 +1,27 @@
 /**
  * Jobs in this process, fits and schedule searches alike, with one lifecycle: queued, running
- * (progress, best loss), then done (result) or failed (error; a cancelled job fails with the error
- * "cancelled"). Everything is persisted through the store's jobs repository (progress throttled) and
+ * (progress, best loss), then done (result), failed (error) or cancelled (the cancel's reason, e.g.
+ * "cancelled", kept as its error). Everything is persisted through the store's jobs repository (progress throttled) and
  * published to listeners (the SSE stream). The work itself is the caller's: it gets hooks to report
  * its start and progress, a signal that stops it, and returns what the job stores (storing its
  * output elsewhere, e.g. a search's schedule, is the caller's job too).
  *
  * Serial jobs (searches) wait in a FIFO queue and run one at a time: the runner starts them, and a
- * cancelled running one fails when its work has stopped. Other jobs (fits, which queue on their own
- * pool) start their work at once, say when they really start (`onStart`), and fail at once when
- * cancelled (their work is stopped, its outcome ignored). One runner per app (src/app.ts).
+ * cancelled running one ends (cancelled) when its work has stopped. Other jobs (fits, which queue on
+ * their own pool) start their work at once, say when they really start (`onStart`), and end at once
+ * when cancelled (their work is stopped, its outcome ignored). One runner per app (src/app.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { JobsRepository, StoredJob } from '../store/types.js';
 
-/** What a job publishes: progress (its data as reported), then done (the result) or failed. */
+/** What a job publishes: progress (its data as reported), then done (the result), failed or cancelled (named as its final status). */
 export type JobEvent =
   | { type: 'progress'; data: JobProgress }
   | { type: 'done'; data: Record<string, unknown> }
-  | { type: 'failed'; data: { error: string } };
+  | { type: 'failed' | 'cancelled'; data: { error: string } };
+
+/** How a job ends without its work's outcome. */
+type EndStatus = 'failed' | 'cancelled';
 
 /** Progress as reported by a job's work (with any more fields): published as is; `progress` (0..1) and `bestLoss` stored. */
 export interface JobProgress {
@@ -60,6 +63,8 @@ interface ActiveJob {
   controller: AbortController;
   /** Handed to its work. */
   started: boolean;
+  /** Stopped by `cancel` (not by the runner closing): it ends cancelled, not failed. */
+  cancelled: boolean;
 }
 
 const PROGRESS_WRITE_MS = 200;
@@ -86,7 +91,7 @@ export class JobRunner {
   /** Start a job of `kind` for `request`, done by `work`; returns the job id once it is stored (queued). */
   async start(kind: string, request: Record<string, unknown>, work: JobWork, options: JobOptions = {}): Promise<number> {
     const { id } = await this.jobs.insert(kind, request);
-    const job: ActiveJob = { id, kind, serial: options.serial ?? false, work, controller: new AbortController(), started: false };
+    const job: ActiveJob = { id, kind, serial: options.serial ?? false, work, controller: new AbortController(), started: false, cancelled: false };
     this.active.set(id, job);
     if (job.serial) {
       this.queue.push(job);
@@ -103,27 +108,30 @@ export class JobRunner {
   }
 
   /**
-   * Cancel a job that has not ended. A queued or non-serial job fails with `reason` at once (its
-   * work is stopped); a running serial job is stopped and fails when its work ends. False when the
-   * job is not queued or running here.
+   * Cancel a job that has not ended. A queued or non-serial job ends cancelled, with `reason` as its
+   * error, at once (its work is stopped); a running serial job is stopped and ends cancelled when its
+   * work ends. False when the job is not queued or running here.
    */
   async cancel(id: number, reason = 'cancelled'): Promise<boolean> {
     const job = this.active.get(id);
     if (!job) return false;
     if (job.serial && job.started) {
-      // A second cancel of a search that is stopping is the same request.
-      if (!job.controller.signal.aborted) job.controller.abort(new Error(reason));
+      // A second cancel of a search that is stopping (cancelled, or the runner closing) is the same request.
+      if (!job.controller.signal.aborted) {
+        job.cancelled = true;
+        job.controller.abort(new Error(reason));
+      }
       return true;
     }
     const queued = this.queue.indexOf(job);
     if (queued >= 0) this.queue.splice(queued, 1);
-    await this.fail(job, reason);
+    await this.end(job, 'cancelled', reason);
     return true;
   }
 
   /** Fail every non-serial job of `kind` that has not ended, with `reason`, and stop its work (not waited for). */
   async failKind(kind: string, reason: string): Promise<void> {
-    await Promise.all([...this.active.values()].filter((j) => j.kind === kind && !j.serial).map((j) => this.fail(j, reason)));
+    await Promise.all([...this.active.values()].filter((j) => j.kind === kind && !j.serial).map((j) => this.end(j, 'failed', reason)));
   }
 
   /** Listen to one job's events; returns the unsubscribe function. */
@@ -137,7 +145,7 @@ export class JobRunner {
   async close(reason = 'server stopped'): Promise<void> {
     this.closed = true;
     this.queue.splice(0);
-    await Promise.all([...this.active.values()].filter((j) => j !== this.serialRunning).map((j) => this.fail(j, reason)));
+    await Promise.all([...this.active.values()].filter((j) => j !== this.serialRunning).map((j) => this.end(j, 'failed', reason)));
     this.serialRunning?.controller.abort(new Error(reason));
     await this.idle;
   }
@@ -146,14 +154,15 @@ export class JobRunner {
     this.events.emit(`job:${id}`, event);
   }
 
-  /** Mark a job failed with `reason` and publish it; it ends here and its work is stopped. */
-  private async fail(job: ActiveJob, reason: string): Promise<void> {
+  /** Mark a job failed or cancelled with `reason` (its error) and publish it; it ends here and its work is stopped. */
+  private async end(job: ActiveJob, status: EndStatus, reason: string): Promise<void> {
     if (this.active.get(job.id) !== job) return;
     this.active.delete(job.id);
     try {
-      await this.jobs.markFailed(job.id, reason);
+      if (status === 'cancelled') await this.jobs.markCancelled(job.id, reason);
+      else await this.jobs.markFailed(job.id, reason);
     } finally {
-      this.emit(job.id, { type: 'failed', data: { error: reason } });
+      this.emit(job.id, { type: status, data: { error: reason } });
       job.controller.abort(new Error(reason));
     }
   }
@@ -200,12 +209,12 @@ export class JobRunner {
       try {
         outcome = await job.work(hooks);
       } catch (err) {
-        // Stopped on purpose (cancel, close): the job fails with the reason given.
+        // Stopped on purpose: cancelled (cancel), or failed (close), with the reason given.
         const reason = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : undefined;
-        await this.fail(job, reason ?? ((err as Error).message || String(err)));
+        await this.end(job, job.cancelled ? 'cancelled' : 'failed', reason ?? ((err as Error).message || String(err)));
         return;
       }
-      if (!isCurrent()) return; // failed (cancelled, closed) meanwhile
+      if (!isCurrent()) return; // ended (cancelled, failed by close) meanwhile
       this.active.delete(id);
       await this.jobs.markDone(id, outcome.stored, outcome.bestLoss ?? null, outcome.scheduleId ?? null);
       this.emit(id, { type: 'done', data: outcome.event });

@@ -1,18 +1,21 @@
 /**
  * Jobs (optimizations, and fits started with `POST /fit?async=1`): GET /jobs/:id (kind, status,
  * progress, best loss, result when done), GET /jobs/:id/events, a server-sent event stream:
- * `progress` events, then `done` (the result) or `failed` ({error}), and DELETE /jobs/:id, which
- * cancels a job that has not ended (it fails with the error "cancelled").
+ * `progress` events, then `done` (the result), `failed` ({error}) or `cancelled` ({error}: the
+ * cancel's reason), and DELETE /jobs/:id, which cancels a job that has not ended (its status becomes
+ * `cancelled`, its error "cancelled").
  */
 import type { FastifyInstance } from 'fastify';
 import * as contract from './contracts/jobs.js';
 import type { Route } from './contracts/index.js';
 import type { JobEvent } from '../jobs/runner.js';
-import type { Store, StoredJob } from '../store/types.js';
+import type { JobStatus, Store, StoredJob } from '../store/types.js';
 import { expandSchedule } from '../schedule/expand.js';
 import { found, HttpProblem } from '../errors.js';
 import { fitView } from './fits.js';
 
+/** A job in one of these has ended: it cannot be cancelled, its event stream ends at once. */
+const ENDED: ReadonlySet<JobStatus> = new Set(['done', 'failed', 'cancelled']);
 
 /**
  * The result of a finished job as the API shows it: for a fit, the stored fit (as `GET /fits/{id}`;
@@ -59,7 +62,7 @@ export default async function jobRoutes(app: FastifyInstance) {
 
   app.delete<Route<typeof contract.cancelJob>>('/jobs/:id', { schema: contract.cancelJob }, async (request, reply) => {
     const job = await jobOr404(request.params.id);
-    if (job.status === 'done' || job.status === 'failed') throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
+    if (ENDED.has(job.status)) throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
     // Listen before cancelling: a running optimization ends at its next iteration, a moment later.
     let unsubscribe = () => {};
     let timer: NodeJS.Timeout | undefined;
@@ -78,7 +81,7 @@ export default async function jobRoutes(app: FastifyInstance) {
       unsubscribe();
     }
     const after = await jobOr404(job.id);
-    // Still stopping after the wait (a step the search does not interrupt): 202, it will fail soon.
+    // Still stopping after the wait (a step the search does not interrupt): 202, it ends cancelled soon.
     if (after.status === 'running' || after.status === 'queued') reply.code(202);
     return jobView(store, after);
   });
@@ -119,8 +122,8 @@ export default async function jobRoutes(app: FastifyInstance) {
       send('progress', progressEvent(now, 1, (now.result?.iterations as number) ?? 0));
       send('done', result);
       finish();
-    } else if (now.status === 'failed') {
-      send('failed', { error: now.error });
+    } else if (now.status === 'failed' || now.status === 'cancelled') {
+      send(now.status, { error: now.error });
       finish();
     } else {
       send('progress', progressEvent(now, now.progress, 0));

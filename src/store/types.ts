@@ -55,8 +55,8 @@ export interface StoredSchedule {
 
 export type NewSchedule = Omit<StoredSchedule, 'id' | 'createdAt'>;
 
-/** A job's lifecycle; a cancelled job is stored as failed with the error "cancelled". */
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+/** A job's lifecycle: queued, running, then done, failed or cancelled (a cancelled job keeps the cancel's reason as its error). */
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A job (kind 'optimize' or 'fit'): status, progress, best loss so far (optimize), and the result or error. */
 export interface StoredJob {
@@ -119,6 +119,8 @@ export interface JobsRepository {
   updateProgress(id: number, progress: number, bestLoss: number | null): Promise<void>;
   markDone(id: number, result: Record<string, unknown>, bestLoss: number | null, scheduleId: number | null): Promise<void>;
   markFailed(id: number, error: string): Promise<void>;
+  /** The job was cancelled; `reason` (e.g. 'cancelled') is kept as its error. */
+  markCancelled(id: number, reason: string): Promise<void>;
   /** Jobs left queued or running (by a previous process) fail with `reason`. Returns how many. */
   failUnfinished(reason: string): Promise<number>;
 }

@@ -68,6 +68,10 @@ export class SqliteJobs implements JobsRepository {
     this.db.prepare(`UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE id = ?`).run(error, now(), id);
   }
 
+  async markCancelled(id: number, reason: string): Promise<void> {
+    this.db.prepare(`UPDATE jobs SET status = 'cancelled', error = ?, updated_at = ? WHERE id = ?`).run(reason, now(), id);
+  }
+
   async failUnfinished(reason: string): Promise<number> {
     return this.db.prepare(`UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE status IN ('queued', 'running')`).run(reason, now()).changes;
   }
