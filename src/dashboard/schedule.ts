@@ -1,14 +1,16 @@
 /**
- * Client side of the schedule grammar: the form state of a schedule, its spec string,
- * reading a spec back into the form, and the cosine / WSD baselines for a run length.
- * The server stays the judge of validity (its problem+json says which key is wrong). `expr` specs
- * (a user expression f in the step s) are only assembled and split here, never evaluated: the
- * server parses, checks and expands them (mathjs stays out of the browser bundle).
+ * The what-if form's schedule: its state, the spec string for it and back, and the cosine / WSD
+ * baselines for a run length. The grammar itself (families, keys, canonical form) is the
+ * server's, src/schedule/grammar.ts, bundled as is; the server stays the judge of validity (its
+ * problem+json says which key is wrong). `expr` specs are only assembled and split here, never
+ * evaluated: the server checks and expands f (mathjs stays out of the browser bundle).
  */
+import { formatFields, formatSchedule, parseSpecText, ScheduleError, WSD_SHAPES, type Family } from '../schedule/grammar.js';
 
-export type Family = 'constant' | 'cosine' | 'linear' | 'wsd' | 'step' | 'piecewise' | 'expr';
-export const FAMILIES: Family[] = ['cosine', 'wsd', 'linear', 'constant', 'step', 'piecewise', 'expr'];
-export const WSD_SHAPES = ['exp', 'linear', 'cosine', 'sqrt'] as const;
+export { ScheduleError, WSD_SHAPES, type Family };
+
+/** The families in the order the form offers them. */
+export const FAMILIES: readonly Family[] = ['cosine', 'wsd', 'linear', 'constant', 'step', 'piecewise', 'expr'];
 
 /** Form values as typed (strings), plus the piecewise knots as numbers. */
 export interface ScheduleState {
@@ -48,71 +50,52 @@ export function num(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
-/** The spec string for the form state. */
+/** The spec string for the form state: the values as typed, in the grammar's canonical form. */
 export function formatSpec(s: ScheduleState): string {
-  const t = (v: string) => v.trim();
-  const base = `peak=${t(s.peak)},total=${t(s.total)},warmup=${t(s.warmup)}`;
-  switch (s.family) {
-    case 'constant':
-      return `constant:${base}`;
-    case 'cosine':
-    case 'linear':
-      return `${s.family}:${base},final=${t(s.final)}`;
-    case 'wsd':
-      return `wsd:${base},decayStart=${t(s.decayStart)},final=${t(s.final)},shape=${s.shape}`;
-    case 'step':
-      return `step:${base},at=${t(s.at)},to=${t(s.to)}`;
-    case 'piecewise':
-      return `piecewise:${s.knots.map(([step, lr]) => `${step}=${num(lr)}`).join(';')}`;
-    case 'expr': {
-      // f last: it takes the rest of the spec, commas included.
-      const consts = s.consts
-        .split(',')
-        .map((c) => c.trim())
-        .filter(Boolean)
-        .map((c) => `,${c}`)
-        .join('');
-      return `expr:total=${t(s.total)},warmup=${t(s.warmup)},peak=${t(s.peak)}${consts},f=${t(s.f)}`;
-    }
+  if (s.family === 'piecewise') {
+    const knots = s.knots.map(([step]) => step);
+    const values = s.knots.map(([, lr]) => Number(num(lr)));
+    return formatSchedule({ family: 'piecewise', knots, values, total: (knots[knots.length - 1] ?? 0) + 1 });
   }
+  const { peak, total, warmup } = s;
+  if (s.family === 'expr') {
+    // The constants as typed `name=value,...`; a part without `=` is sent as `name=` for the server to name.
+    const consts: Record<string, string> = {};
+    for (const part of s.consts.split(',')) {
+      if (part.trim() === '') continue;
+      const eq = part.indexOf('=');
+      consts[(eq < 0 ? part : part.slice(0, eq)).trim()] = eq < 0 ? '' : part.slice(eq + 1);
+    }
+    return formatFields('expr', { ...consts, peak, total, warmup, f: s.f });
+  }
+  return formatFields(s.family, { peak, total, warmup, final: s.final, decayStart: s.decayStart, shape: s.shape, at: s.at, to: s.to });
 }
 
-/** Read a spec string into a form state (unknown keys ignored); null if the family is unknown. */
-export function parseSpec(spec: string, into: ScheduleState): ScheduleState | null {
-  const m = /^\s*([a-z]+)\s*:(.*)$/i.exec(spec);
-  if (!m) return null;
-  const family = m[1]!.toLowerCase() as Family;
-  if (!FAMILIES.includes(family)) return null;
-  const next: ScheduleState = { ...into, family, knots: [...into.knots] };
-  if (family === 'piecewise') {
-    const knots = m[2]!.split(';').map((kv) => kv.split('=').map((x) => Number(x.trim())) as [number, number]);
-    if (knots.some((k) => k.length !== 2 || !k.every(Number.isFinite))) return null;
-    next.knots = knots;
-    next.total = String(knots[knots.length - 1]![0] + 1);
+/** Read a spec string into a form state; throws the grammar's ScheduleError (with its key) if it is not valid. */
+export function parseSpec(text: string, into: ScheduleState): ScheduleState {
+  const spec = parseSpecText(text);
+  const next: ScheduleState = { ...into, family: spec.family, knots: [...into.knots] };
+  if (spec.family === 'piecewise') {
+    next.knots = spec.knots.map((step, i) => [step, spec.values[i]!]);
+    next.total = String(spec.total);
     return next;
   }
-  if (family === 'expr') {
-    // Everything after the first `f=` key is the expression; the other keys before it.
-    const fAt = /(^|,)\s*f\s*=/.exec(m[2]!);
-    if (!fAt) return null;
-    next.f = m[2]!.slice(fAt.index + fAt[0].length).trim();
-    const consts: string[] = [];
-    for (const part of m[2]!.slice(0, fAt.index).split(',')) {
-      const eq = part.indexOf('=');
-      if (eq < 0) continue;
-      const k = part.slice(0, eq).trim();
-      const v = part.slice(eq + 1).trim();
-      if (k === 'total' || k === 'peak' || k === 'warmup') next[k] = v;
-      else if (k) consts.push(`${k}=${v}`);
-    }
-    next.consts = consts.join(',');
-    if (!/(^|,)\s*warmup\s*=/.test(m[2]!.slice(0, fAt.index))) next.warmup = '0';
-    return next;
-  }
-  for (const part of m[2]!.split(',')) {
-    const [k, v] = part.split('=').map((x) => x.trim());
-    if (!k || v === undefined) continue;
-    if (k in next && k !== 'family' && k !== 'knots') (next as unknown as Record<string, string>)[k] = v;
+  Object.assign(next, { peak: String(spec.peak), total: String(spec.total), warmup: String(spec.warmup) });
+  switch (spec.family) {
+    case 'cosine':
+    case 'linear':
+      next.final = String(spec.final);
+      break;
+    case 'wsd':
+      Object.assign(next, { decayStart: String(spec.decayStart), final: String(spec.final), shape: spec.shape });
+      break;
+    case 'step':
+      Object.assign(next, { at: spec.at.join(';'), to: spec.to.join(';') });
+      break;
+    case 'expr':
+      next.f = spec.f;
+      next.consts = Object.entries(spec.consts).map(([k, v]) => `${k}=${v}`).join(',');
+      break;
   }
   return next;
 }

@@ -23,6 +23,7 @@
 import { createRequire } from 'node:module';
 import type { MathNode } from 'mathjs';
 import { ScheduleError } from './error.js';
+import { EXPR_FUNCTION_NAMES, RESERVED_NAMES } from './names.js';
 
 /** The longest expression accepted (characters). */
 export const EXPR_MAX_LENGTH = 1000;
@@ -92,15 +93,12 @@ const UNARY: Readonly<Record<string, (a: number) => number>> = {
   not: (a) => (a === 0 ? 1 : 0),
 };
 
-/**
- * Names a user constant may not take: the step, the math constants, `f` itself, mathjs's
- * operator words and literals (a key so named could not be referred to), and the functions.
- */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  's', 'f', 'pi', 'e', 'family',
-  'mod', 'to', 'in', 'and', 'or', 'xor', 'not', 'true', 'false', 'null', 'undefined', 'NaN', 'Infinity',
-  ...Object.keys(EXPR_FUNCTIONS),
-]);
+// The function names are listed (with the reserved names) in names.ts, which the browser-safe
+// grammar imports; the two lists must agree.
+if (Object.keys(EXPR_FUNCTIONS).join() !== EXPR_FUNCTION_NAMES.join()) {
+  throw new Error('expr.ts: EXPR_FUNCTIONS and names.ts EXPR_FUNCTION_NAMES disagree');
+}
+export { RESERVED_NAMES };
 
 /** What a refused node is, in the user's words. */
 const REFUSED: Readonly<Record<string, string>> = {

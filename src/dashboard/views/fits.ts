@@ -249,7 +249,7 @@ class FitsView {
         stat('iterations', String(f.iterations)),
         stat('time', `${fmtNum(f.wallMs / 1000, 3)} s`),
       ),
-      f.notes?.length ? h('ul', { class: 'notes' }, ...f.notes.map((n) => h('li', {}, n))) : null,
+      f.notes.length ? h('ul', { class: 'notes' }, ...f.notes.map((n) => h('li', {}, n))) : null,
     );
     setContent(
       this.tables,

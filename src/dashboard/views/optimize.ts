@@ -20,11 +20,11 @@ function baselineFinal(b: Baseline): number {
 }
 
 /** Series of the optimized lrs, thinned to every `every` steps (the last step kept). */
-function thinLrs(lrs: number[] | undefined, every: number): { steps: number[]; values: number[] } {
+function thinLrs(lrs: number[], every: number): { steps: number[]; values: number[] } {
   const steps: number[] = [];
   const values: number[] = [];
-  for (let s = 0; s < (lrs?.length ?? 0); s += every) steps.push(s), values.push(lrs![s]!);
-  if (lrs?.length && steps[steps.length - 1] !== lrs.length - 1) steps.push(lrs.length - 1), values.push(lrs[lrs.length - 1]!);
+  for (let s = 0; s < lrs.length; s += every) steps.push(s), values.push(lrs[s]!);
+  if (lrs.length && steps[steps.length - 1] !== lrs.length - 1) steps.push(lrs.length - 1), values.push(lrs[lrs.length - 1]!);
   return { steps, values };
 }
 
@@ -197,7 +197,7 @@ class OptimizeView {
       barText.textContent = `done · predicted final loss ${fmtLoss(job.result.predictedFinalLoss)}`;
       void this.showResult(job.result, req);
     } else if (toApiError(job.error ?? '').detail === 'cancelled') {
-      bar.dataset.state = 'failed';
+      bar.dataset.state = 'cancelled';
       barText.textContent = 'cancelled';
       setContent(this.cards, emptyState('Cancelled: nothing was stored.', 'Press “Optimize schedule” to run again.'));
     } else {
@@ -220,13 +220,13 @@ class OptimizeView {
         ),
       );
     } else setContent(this.downloads, h('span', { class: 'muted' }, 'no stored schedule id: nothing to download'));
-    if (r.warnings?.length) setContent(this.runStatus, h('ul', { class: 'notes' }, ...r.warnings.map((w) => h('li', {}, w))));
+    if (r.warnings.length) setContent(this.runStatus, h('ul', { class: 'notes' }, ...r.warnings.map((w) => h('li', {}, w))));
     await this.drawCharts(r, req);
   }
 
   /** The result's number cards: final loss, improvement vs cosine and vs the best baseline, search stats. */
   private renderNumbers(r: OptimizeResult, req: OptimizeRequest): void {
-    const finals = Object.entries(r.baselines ?? {}).map(([name, b]) => [name, baselineFinal(b)] as const);
+    const finals = Object.entries(r.baselines).map(([name, b]) => [name, baselineFinal(b)] as const);
     const bestBase = finals.reduce((a, b) => (b[1] < a[1] ? b : a), ['', Infinity] as readonly [string, number]);
     const num = (label: string, value: string, cls = '', sub = '', testId?: string) => h('div', { class: `card-num ${cls}`, 'data-testid': testId }, h('span', {}, label), h('strong', {}, value), sub ? h('small', {}, sub) : null);
     const better = (v: number) => (v > 0 ? 'better' : v < 0 ? 'worse' : '');
@@ -238,15 +238,15 @@ class OptimizeView {
     setContent(
       this.cards,
       num('optimized final loss', fmtLoss(r.predictedFinalLoss), 'yours', `fit #${req.fit} · ${req.totalSteps.toLocaleString('en-US')} steps`, 'optimized-final'),
-      num('improvement vs cosine', fmtPct(r.improvement?.vsCosine), better(r.improvement?.vsCosine ?? 0), cosine ? `cosine ${fmtLoss(cosine[1])} · ${delta(cosine[1])}` : ''),
-      num('vs best baseline', fmtPct(r.improvement?.vsBestBaseline), better(r.improvement?.vsBestBaseline ?? 0), bestBase[0] ? `${bestBase[0]} ${fmtLoss(bestBase[1])} · ${delta(bestBase[1])}` : ''),
-      h('div', { class: 'card-num small' }, h('span', {}, 'search'), h('strong', {}, `${r.iterations ?? '—'} iterations`), h('small', {}, `${r.backend ?? ''} · ${fmtNum((r.wallMs ?? 0) / 1000)} s`)),
+      num('improvement vs cosine', fmtPct(r.improvement.vsCosine), better(r.improvement.vsCosine), cosine ? `cosine ${fmtLoss(cosine[1])} · ${delta(cosine[1])}` : ''),
+      num('vs best baseline', fmtPct(r.improvement.vsBestBaseline), better(r.improvement.vsBestBaseline), bestBase[0] ? `${bestBase[0]} ${fmtLoss(bestBase[1])} · ${delta(bestBase[1])}` : ''),
+      h('div', { class: 'card-num small' }, h('span', {}, 'search'), h('strong', {}, `${r.iterations} iterations`), h('small', {}, `${r.backend} · ${fmtNum(r.wallMs / 1000)} s`)),
     );
   }
 
   /** Charts: optimized lrs from the result; baseline schedules and curves from the API. */
   private async drawCharts(r: OptimizeResult, req: OptimizeRequest): Promise<void> {
-    const total = r.lrs?.length || req.totalSteps;
+    const total = r.lrs.length;
     const every = everyFor(total, 2000);
     const opt = thinLrs(r.lrs, every);
     const lr: SeriesInput[] = [{ label: 'optimized', color: COLORS.optimized!, steps: opt.steps, values: opt.values, width: 2.5 }];
@@ -256,7 +256,7 @@ class OptimizeView {
     this.lossChart.set(loss);
     setContent(this.resultStatus, loadingState('Loading baseline curves…'));
     const results = await Promise.allSettled(
-      Object.entries(r.baselines ?? {}).map(async ([name, b]) => {
+      Object.entries(r.baselines).map(async ([name, b]) => {
         const [exp, pred] = await Promise.all([api.expand(b.schedule, every), typeof b.loss === 'object' && !Array.isArray(b.loss) ? Promise.resolve(b.loss) : api.predict({ fit: req.fit, schedule: b.schedule, every })]);
         return { name, exp, pred };
       }),

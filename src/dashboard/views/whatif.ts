@@ -4,13 +4,13 @@
  * cosine and WSD baselines, with the final-loss numbers.
  */
 import type uPlot from 'uplot';
-import { api, everyFor, toApiError, type Prediction } from '../api.js';
+import { api, ApiError, everyFor, toApiError, type Prediction } from '../api.js';
 import { Chart, valueAt, type SeriesInput } from '../charts.js';
 import { store } from '../state.js';
 import { h, setContent, emptyState, errorState, fmtLoss, fmtPct, field, markField } from '../ui.js';
 import { fitPicker, numberInput } from '../widgets.js';
 import {
-  DEFAULT_STATE, FAMILIES, WSD_SHAPES, formatSpec, parseSpec, runShape, cosineBaseline, wsdBaseline, knotsFrom, num, type ScheduleState, type Family,
+  DEFAULT_STATE, FAMILIES, WSD_SHAPES, ScheduleError, formatSpec, parseSpec, runShape, cosineBaseline, wsdBaseline, knotsFrom, num, type ScheduleState, type Family,
 } from '../schedule.js';
 
 const YOURS = '#2563eb';
@@ -163,9 +163,15 @@ class WhatifView {
   private onSpecKey(e: KeyboardEvent): void {
     if (e.key !== 'Enter') return;
     e.preventDefault();
-    const next = parseSpec(this.specIn.value, this.state);
-    if (!next) {
-      setContent(this.status, errorState(new Error(`"${this.specIn.value}" is not family:key=value,… (families: ${FAMILIES.join(', ')})`), 'Unreadable spec'));
+    let next: ScheduleState;
+    try {
+      next = parseSpec(this.specIn.value, this.state);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      // The grammar's own message and key, as the server would answer (400, field = the key).
+      const problem = new ApiError(400, err.message, err.key === 'schedule' ? 'schedule' : `schedule.${err.key}`, 'Bad Request');
+      markField(this.form, problem);
+      setContent(this.status, errorState(problem, 'Unreadable spec'));
       return;
     }
     this.state = next;
