@@ -1,15 +1,32 @@
 /** Entry point: read the configuration, build the app, listen. */
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { checkStorePath } from './store/index.js';
 import { initBackend, backendNotes } from './optimize/backend.js';
 
 const config = loadConfig();
-const app = await buildApp({
-  dbPath: config.dbPath,
-  seed: config.seed,
-  token: config.token,
-  logger: { level: config.logLevel },
-});
+
+// An unusable database is one clear line and a non-zero exit, not a stack trace or a hang.
+try {
+  checkStorePath(config.dbPath);
+} catch (error) {
+  console.error(`lrcast: cannot use the database LRCAST_DB=${config.dbPath}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+let app: Awaited<ReturnType<typeof buildApp>>;
+try {
+  app = await buildApp({
+    dbPath: config.dbPath,
+    seed: config.seed,
+    token: config.token,
+    logger: { level: config.logLevel },
+  });
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`lrcast: failed to start (LRCAST_DB=${config.dbPath}): ${message.split('\n')[0]}`);
+  process.exit(1);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

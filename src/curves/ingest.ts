@@ -2,10 +2,10 @@
  * Ingest: turn an upload (JSON points or CSV columns) into a validated curve and store it.
  * All checks run before the single write transaction, so nothing is stored from a rejected request.
  */
-import { badRequest } from '../errors.js';
+import { badRequest, quote } from '../errors.js';
 import type { CurveSummary, CurvesRepository, NewCurve } from '../store/types.js';
 import { MAX_POINTS, validatePoints, type PointColumns } from './points.js';
-import { curveSchedule } from './schedule.js';
+import { checkScheduleNotAllZero, curveSchedule } from './schedule.js';
 
 export interface CurveUpload {
   name?: unknown;
@@ -26,17 +26,45 @@ export function pointsFromJson(points: unknown): PointColumns {
     const p = points[i] as Record<string, unknown> | null;
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw badRequest('each point must be an object {step, loss, lr?}', `points[${i}]`);
     for (const key of ['step', 'loss'] as const) {
-      if (typeof p[key] !== 'number') throw badRequest(`${key} must be a number, got ${JSON.stringify(p[key] ?? null)}`, `points[${i}].${key}`);
+      if (typeof p[key] !== 'number') throw badRequest(`${key} must be a number, got ${quote(p[key] ?? null)}`, `points[${i}].${key}`);
     }
     steps[i] = p.step as number;
     losses[i] = p.loss as number;
     if (p.lr !== undefined && p.lr !== null) {
-      if (typeof p.lr !== 'number') throw badRequest(`lr must be a number, got ${JSON.stringify(p.lr)}`, `points[${i}].lr`);
+      if (typeof p.lr !== 'number') throw badRequest(`lr must be a number, got ${quote(p.lr)}`, `points[${i}].lr`);
       if (!lrs) lrs = new Float64Array(n).fill(NaN);
       lrs[i] = p.lr;
     }
   }
   return { steps, losses, lrs };
+}
+
+/** `meta` limits: nesting depth (objects and arrays) and size of its JSON text, in bytes (UTF-8). */
+export const MAX_META_DEPTH = 16;
+export const MAX_META_BYTES = 16 * 1024;
+
+/** Depth first without recursion, so a hostile nesting cannot overflow the stack. */
+function metaDepth(meta: object): number {
+  const stack: [unknown, number][] = [[meta, 1]];
+  let deepest = 0;
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_META_DEPTH) return deepest;
+    for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+function checkMeta(meta: object): void {
+  if (metaDepth(meta) > MAX_META_DEPTH) {
+    throw badRequest(`meta is nested deeper than the limit of ${MAX_META_DEPTH} levels of objects and arrays`, 'meta');
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
+  if (bytes > MAX_META_BYTES) {
+    throw badRequest(`meta is ${bytes} bytes as JSON, over the limit of ${MAX_META_BYTES} bytes (16 KiB)`, 'meta');
+  }
 }
 
 function checkUpload(upload: CurveUpload) {
@@ -49,11 +77,12 @@ function checkUpload(upload: CurveUpload) {
   if (upload.warmupSteps !== undefined && upload.warmupSteps !== null && upload.warmupSteps !== '') {
     warmupSteps = typeof upload.warmupSteps === 'string' ? Number(upload.warmupSteps) : (upload.warmupSteps as number);
     if (typeof warmupSteps !== 'number' || !Number.isInteger(warmupSteps) || warmupSteps < 0) {
-      throw badRequest(`warmupSteps must be a non-negative integer, got ${JSON.stringify(upload.warmupSteps)}`, 'warmupSteps');
+      throw badRequest(`warmupSteps must be a non-negative integer, got ${quote(upload.warmupSteps)}`, 'warmupSteps');
     }
   }
   const meta = upload.meta ?? {};
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badRequest('meta must be a JSON object', 'meta');
+  checkMeta(meta);
   const schedule = typeof upload.schedule === 'string' && upload.schedule.trim() !== '' ? upload.schedule.trim() : null;
   if (schedule !== null && warmupSteps !== null) {
     throw badRequest('warmupSteps applies only to schedules rebuilt from lr values: the schedule spec carries its own warmup (its `warmup` key)', 'warmupSteps');
@@ -65,7 +94,8 @@ function checkUpload(upload: CurveUpload) {
 export function prepareCurve(upload: CurveUpload, points: PointColumns): NewCurve {
   const head = checkUpload(upload);
   validatePoints(points);
-  curveSchedule(points, head.schedule, head.warmupSteps); // throws 400 when spec and points disagree
+  // throws 400 when spec and points disagree, or when the lr is 0 at every step
+  checkScheduleNotAllZero(curveSchedule(points, head.schedule, head.warmupSteps), head.schedule !== null);
   return { ...head, points };
 }
 

@@ -101,6 +101,20 @@ export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Fl
   return lrs;
 }
 
+/**
+ * At upload: the curve's schedule (from spec or logged lrs) must have some lr > 0, as a curve
+ * trained at lr 0 throughout cannot be fitted or predicted. Throws 400 naming `schedule`.
+ */
+export function checkScheduleNotAllZero(lrs: Float64Array, fromSpec: boolean): void {
+  for (let s = 0; s < lrs.length; s++) if (lrs[s]! > 0) return;
+  throw badRequest(
+    fromSpec
+      ? 'the schedule has lr 0 at every step: a curve needs some lr > 0'
+      : 'every logged lr is 0: the schedule rebuilt from them has lr 0 at every step, and a curve needs some lr > 0',
+    'schedule',
+  );
+}
+
 /** The per-step schedule of a curve, however it was given. */
 export function curveSchedule(points: PointColumns, spec?: string | null, warmupSteps?: number | null): Float64Array {
   return spec ? scheduleFromSpec(spec, points) : scheduleFromLoggedLrs(points, warmupSteps ?? 0);

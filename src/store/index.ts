@@ -4,6 +4,9 @@ import type { Store } from './types.js';
 
 export type * from './types.js';
 
+/** Check before opening that `path` can hold a writable database (throws an Error saying why). */
+export { checkDbPath as checkStorePath } from './sqlite/db.js';
+
 /** Open the store at `path` (a SQLite file, created with its folder if needed; `:memory:` for none). */
 export function openStore(path: string): Store {
   return openSqliteStore(path);

@@ -24,7 +24,10 @@ export const CurveUpload = {
       minimum: 0,
       description: "Only without schedule: warmup of the schedule rebuilt from lr values; at most the first logged lr's step + 1.",
     },
-    meta: { type: 'object', description: 'Free-form JSON: model size, tokens per step, tags...' },
+    meta: {
+      type: 'object',
+      description: 'Free-form JSON: model size, tokens per step, tags... At most 16 levels of nesting and 16 KiB (16384 bytes) as JSON, else 400 naming `meta`.',
+    },
     points: { type: 'array', minItems: 1, maxItems: 2000000, items: { $ref: 'Point#' } },
   },
 } as const;
