@@ -11,6 +11,7 @@ import { openStore, type Store } from './store/index.js';
 import { seedFixtures } from './fixtures/seed.js';
 import { JobRunner } from './jobs/runner.js';
 import { projectPath } from './paths.js';
+import { buildValidator, parseJsonBody } from './validation.js';
 import problemPlugin from './plugins/problem.js';
 import { sharedSchemas } from './routes/contracts/index.js';
 import { openapiOptions } from './routes/contracts/openapi.js';
@@ -51,6 +52,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Type coercion for querystring, params and headers only: JSON bodies are validated strictly (src/validation.ts).
+    schemaController: { compilersFactory: { buildValidator: buildValidator() } },
   });
 
   const routeTable: { method: string; url: string }[] = [];
@@ -73,6 +76,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Bodies are JSON or CSV: fastify's own text/plain parser goes, so text/plain is a 415 like any other type.
   app.removeContentTypeParser('text/plain');
+  // JSON: a `__proto__` key is a 400 naming it (fastify's own parser calls it invalid JSON).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, parseJsonBody);
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   await app.register(problemPlugin);

@@ -74,3 +74,21 @@ export function problemBody(status: number, detail: string, field?: string, extr
     ...extra,
   };
 }
+
+/**
+ * A user-given value for an error detail: a string in double quotes (JSON escapes, so `\r` shows),
+ * anything else as JSON; at most `max` characters of it, then an ellipsis and the original length,
+ * so that a huge input is never echoed whole.
+ */
+export function quote(value: unknown, max = 200): string {
+  const isText = typeof value === 'string';
+  const text = isText ? value : (JSON.stringify(value) ?? String(value));
+  const shown = text.length <= max ? text : text.slice(0, max);
+  const cut = text.length > max ? `… (${text.length} characters)` : '';
+  return `${isText ? JSON.stringify(shown) : shown}${cut}`;
+}
+
+/** `text` as it is when at most `max` characters long, else its first `max` with an ellipsis and the original length. */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}

@@ -2,7 +2,7 @@
  * CSV curve uploads: a header naming `step`, `loss` and optionally `lr`, in any order
  * (other columns are ignored), then one point per line.
  */
-import { badRequest } from '../errors.js';
+import { badRequest, quote } from '../errors.js';
 import { MAX_POINTS, parseStrictNumber, type PointColumns } from './points.js';
 
 export function parseCurveCsv(text: string): PointColumns {
@@ -16,7 +16,12 @@ export function parseCurveCsv(text: string): PointColumns {
   const lossCol = col('loss');
   const lrCol = col('lr');
   if (stepCol < 0 || lossCol < 0) {
-    throw badRequest(`the CSV header must name columns step and loss (and optionally lr), got "${lines[at]}"`, 'header');
+    throw badRequest(`the CSV header must name columns step and loss (and optionally lr), got ${quote(lines[at])}`, 'header');
+  }
+  for (const name of ['step', 'loss', 'lr']) {
+    if (header.indexOf(name) !== header.lastIndexOf(name)) {
+      throw badRequest(`the CSV header names column ${name} more than once: ${quote(lines[at])}`, 'header');
+    }
   }
   const rows: string[] = [];
   for (let i = at + 1; i < lines.length; i++) if (lines[i]!.trim() !== '') rows.push(lines[i]!);
@@ -26,14 +31,14 @@ export function parseCurveCsv(text: string): PointColumns {
   const lrs = lrCol >= 0 ? new Float64Array(rows.length) : null;
   for (let i = 0; i < rows.length; i++) {
     const cells = rows[i]!.split(',');
-    if (cells.length < header.length) {
+    if (cells.length !== header.length) {
       throw badRequest(`CSV row ${i + 1} has ${cells.length} cells, the header has ${header.length}`, `points[${i}]`);
     }
     const num = (c: number, name: string) => {
       const value = parseStrictNumber(cells[c]!);
       if (Number.isNaN(value) && !/^\s*[+-]?nan\s*$/i.test(cells[c]!)) {
         if (name === 'lr' && cells[c]!.trim() === '') return NaN; // an empty lr cell: not logged
-        throw badRequest(`CSV row ${i + 1}: ${name} "${cells[c]}" is not a number`, `points[${i}].${name}`);
+        throw badRequest(`CSV row ${i + 1}: ${name} ${quote(cells[c])} is not a number`, `points[${i}].${name}`);
       }
       if (Number.isNaN(value)) throw badRequest(`CSV row ${i + 1}: ${name} is NaN`, `points[${i}].${name}`);
       return value;

@@ -3,6 +3,8 @@
  * offending field), then resolved into what the search works on (the constraints in peak units).
  */
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
+import { MPL_PARAMS } from '../laws/mpl/law.js';
+import { outOfDomain } from '../laws/law.js';
 import { prefixLrs } from './objective.js';
 import { SPACES, type SpaceName } from './spaces/strategy.js';
 import type { Problem } from './spaces/common.js';
@@ -38,6 +40,10 @@ export const OPTIMIZE_LIMITS = {
   maxRestarts: 1024,
   minBudgetMs: 50,
   maxBudgetMs: 600_000,
+  /** The largest peak lr: an lr above 1 is not a learning rate anyone trains with. */
+  maxPeakLr: 1,
+  /** Every mpl param's magnitude stays below this (the fit bounds are far inside it; beyond it the predictions overflow). */
+  maxParam: 1e6,
 } as const;
 
 /** A request with every default applied. */
@@ -60,16 +66,23 @@ function fail(message: string, field: string): never {
 
 /** The law's params and the run's length, warmup and lr bounds. */
 function checkRun(req: OptimizeRequest): void {
-  if (!Array.isArray(req.params) || req.params.length !== 7 || !req.params.every((v) => Number.isFinite(v))) {
+  if (!Array.isArray(req.params) || req.params.length !== 7) {
     fail('params must be 7 finite numbers [L0, A, alpha, B, C, beta, gamma] of the multi-power law', 'params');
   }
-  const [, A, alpha, B, C, beta, gamma] = req.params;
-  if (A! < 0 || alpha! <= 0 || B! < 0 || C! <= 0 || beta! <= 0 || gamma! < 0) {
-    fail('params: A, B, gamma must be >= 0 and alpha, C, beta > 0', 'params');
-  }
+  // Each param finite, of a sane magnitude and inside the law's domain, before any work.
+  req.params.forEach((v, i) => {
+    const name = MPL_PARAMS[i]!.name;
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`params[${i}] (${name}) must be a finite number`, `params[${i}]`);
+    if (Math.abs(v) >= OPTIMIZE_LIMITS.maxParam) fail(`params[${i}] (${name}) = ${v} is out of range: its magnitude must be below ${OPTIMIZE_LIMITS.maxParam}`, `params[${i}]`);
+    const outside = outOfDomain([MPL_PARAMS[i]!], [v]);
+    if (outside.length > 0) fail(`params[${i}] = ${v} is outside the multi-power law's domain: needs ${outside.join(', ')}`, `params[${i}]`);
+  });
   if (!isInt(req.totalSteps) || req.totalSteps < 2) fail('totalSteps must be an integer >= 2', 'totalSteps');
   if (req.totalSteps > MAX_TOTAL_STEPS) fail(`totalSteps=${req.totalSteps} is over the limit of ${MAX_TOTAL_STEPS}`, 'totalSteps');
   if (!(Number.isFinite(req.peakLr) && req.peakLr > 0)) fail('peakLr must be > 0', 'peakLr');
+  if (req.peakLr > OPTIMIZE_LIMITS.maxPeakLr) {
+    fail(`peakLr=${req.peakLr} is over ${OPTIMIZE_LIMITS.maxPeakLr}: an lr above 1 is not a learning rate anyone trains with`, 'peakLr');
+  }
   if (!isInt(req.warmupSteps) || req.warmupSteps < 0) fail('warmupSteps must be a non-negative integer', 'warmupSteps');
   if (req.warmupSteps >= req.totalSteps - 1) fail(`warmupSteps=${req.warmupSteps} must leave at least 2 steps of the ${req.totalSteps} after warmup`, 'warmupSteps');
 }

@@ -5,14 +5,14 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { HttpProblem, NotFoundError, problemBody } from '../errors.js';
+import { clip, HttpProblem, NotFoundError, problemBody, quote } from '../errors.js';
 import { ScheduleError } from '../schedule/spec.js';
 
 function send(reply: FastifyReply, status: number, detail: string, field?: string, extra?: Record<string, unknown>) {
   return reply
     .code(status)
     .type('application/problem+json')
-    .send(problemBody(status, detail, field, { instance: reply.request.url, ...extra }));
+    .send(problemBody(status, detail, field === undefined ? undefined : clip(field), { instance: clip(reply.request.url), ...extra }));
 }
 
 /**
@@ -37,7 +37,7 @@ function fieldFromValidation(error: FastifyError): string | undefined {
 function validationDetail(error: FastifyError, field: string | undefined): string {
   const first = error.validation?.[0];
   const unknown = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-  return unknown !== undefined && field ? `${error.message}: unknown property "${field}"` : error.message;
+  return unknown !== undefined && field ? `${error.message}: unknown property ${quote(field)}` : error.message;
 }
 
 export default fp(async function problemPlugin(app: FastifyInstance) {
@@ -52,7 +52,7 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
       return send(reply, 400, validationDetail(error, field), field);
     }
     const status = error.statusCode ?? 500;
-    if (status === 415) return send(reply, 415, `unsupported content type "${request.headers['content-type'] ?? ''}": send application/json or text/csv`, 'content-type');
+    if (status === 415) return send(reply, 415, `unsupported content type ${quote(request.headers['content-type'] ?? '')}: send application/json or text/csv`, 'content-type');
     if (status === 413) return send(reply, 413, `the body is over the limit of ${app.initialConfig.bodyLimit} bytes`, 'body');
     if (status === 400 && error.code?.startsWith('FST_ERR_CTP')) return send(reply, 400, error.message, 'body');
     if (status >= 500) {
@@ -62,5 +62,5 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
     return send(reply, status, error.message);
   });
 
-  app.setNotFoundHandler((request, reply) => send(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => send(reply, 404, `no route ${request.method} ${clip(request.url.split('?')[0]!)}`));
 });

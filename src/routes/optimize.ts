@@ -6,7 +6,7 @@
  * searches are jobs of the app's runner (src/jobs); storing a search's schedule is this route's job.
  */
 import type { FastifyInstance } from 'fastify';
-import { badRequest, found } from '../errors.js';
+import { badRequest, found, HttpProblem } from '../errors.js';
 import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeRequest, type OptimizeResult } from '../optimize/index.js';
 import { OptimizePool } from '../workers/search-pool.js';
 import type { SchedulesRepository } from '../store/types.js';
@@ -50,6 +50,10 @@ export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule
   request: OptimizeRequest & { law?: string; fit?: number },
   result: R,
 ): Promise<R & { scheduleId: number }> {
+  // A prediction that overflowed is no result: nothing is stored.
+  if (!Number.isFinite(result.predictedFinalLoss)) {
+    throw new HttpProblem(422, 'the law predicts no finite final loss for this request (its params or lrs overflow): nothing was stored', 'params');
+  }
   const schedule = await schedules.insert({
     spec: result.schedule,
     totalSteps: result.lrs.length,

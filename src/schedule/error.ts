@@ -1,3 +1,5 @@
+import { clip } from '../errors.js';
+
 /** The schedule grammar's error (re-exported by spec.ts), in its own module so expr.ts can throw it too. */
 export class ScheduleError extends Error {
   /** The spec key (or `schedule` for the whole string) that is wrong. */
@@ -5,6 +7,7 @@ export class ScheduleError extends Error {
   constructor(message: string, key = 'schedule') {
     super(message);
     this.name = 'ScheduleError';
-    this.key = key;
+    // A key is user text (an unknown key names itself): never echoed whole.
+    this.key = clip(key, 100);
   }
 }

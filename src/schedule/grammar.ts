@@ -11,6 +11,7 @@
 
 import { ScheduleError } from './error.js';
 import { RESERVED_NAMES } from './names.js';
+import { clip } from '../errors.js';
 
 export const MAX_TOTAL_STEPS = 10_000_000;
 
@@ -53,23 +54,26 @@ const FAMILY_KEYS: Record<Exclude<Family, 'piecewise' | 'expr'>, { required: str
   step: { required: ['peak', 'total', 'at', 'to'], optional: ['warmup'] },
 };
 
+/** A decimal number, optionally with an exponent: no hex/binary/octal, Infinity or empty text (which Number() takes). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** `key` names the value in the message; `field` is the spec key at fault (a knot's is `knots`). */
 function parseNumber(raw: string, key: string, field = key): number {
   const text = raw.trim();
-  const value = text === '' ? NaN : Number(text);
-  if (!Number.isFinite(value)) throw new ScheduleError(`${key}=${raw} is not a finite number`, field);
+  const value = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value)) throw new ScheduleError(`${clip(key)}=${clip(raw)} is not a finite decimal number`, field);
   return value;
 }
 
 function parseStep(raw: string, key: string, field = key): number {
   const value = parseNumber(raw, key, field);
-  if (!Number.isInteger(value) || value < 0) throw new ScheduleError(`${key}=${raw} must be a non-negative integer step`, field);
+  if (!Number.isInteger(value) || value < 0) throw new ScheduleError(`${clip(key)}=${clip(raw)} must be a non-negative integer step`, field);
   return value;
 }
 
 function parseLr(raw: string, key: string, field = key): number {
   const value = parseNumber(raw, key, field);
-  if (value < 0) throw new ScheduleError(`${key}=${raw}: learning rates must be >= 0`, field);
+  if (value < 0) throw new ScheduleError(`${clip(key)}=${clip(raw)}: learning rates must be >= 0`, field);
   return value;
 }
 
@@ -86,7 +90,7 @@ function parsePiecewise(body: string): PiecewiseSpec {
   for (const part of body.split(';')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq < 0) throw new ScheduleError(`piecewise knot "${part}" must be step=lr`, 'knots');
+    if (eq < 0) throw new ScheduleError(`piecewise knot "${clip(part)}" must be step=lr`, 'knots');
     const step = parseStep(part.slice(0, eq), `knot ${part.slice(0, eq).trim()}`, 'knots');
     const lr = parseLr(part.slice(eq + 1), `lr at step ${step}`, 'knots');
     if (knots.length > 0 && step <= knots[knots.length - 1]!) {
@@ -129,16 +133,16 @@ function parseExpr(body: string): ExprSpec {
     }
     rest = comma < 0 ? '' : rest.slice(comma + 1);
     if (part.trim() === '') continue;
-    if (eq < 0) throw new ScheduleError(`"${part.trim()}" must be key=value`, part.trim());
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) throw new ScheduleError(`"${key}" is not a key name (letters, digits and _, starting with a letter)`, key || 'schedule');
-    if (RESERVED_NAMES.has(key)) throw new ScheduleError(`"${key}" is reserved in expr specs (the step s, f, pi, e, mathjs words and the functions), pick another name`, key);
+    if (eq < 0) throw new ScheduleError(`"${clip(part.trim())}" must be key=value`, part.trim());
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) throw new ScheduleError(`"${clip(key)}" is not a key name (letters, digits and _, starting with a letter)`, key || 'schedule');
+    if (RESERVED_NAMES.has(key)) throw new ScheduleError(`"${clip(key)}" is reserved in expr specs (the step s, f, pi, e, mathjs words and the functions), pick another name`, key);
     if (raw.has(key)) throw new ScheduleError(`key "${key}" is given twice`, key);
     raw.set(key, part.slice(eq + 1));
   }
   if (f === undefined) throw new ScheduleError('expr needs key "f" (the last key: f=expression in s, taking the rest of the spec)', 'f');
   for (const key of ['peak', 'total']) {
     if (raw.has(key)) continue;
-    const late = new RegExp(`,\\s*${key}\\s*=`).test(f) ? ` (f must be the last key: it takes the rest of the spec, here "${f}")` : '';
+    const late = new RegExp(`,\\s*${key}\\s*=`).test(f) ? ` (f must be the last key: it takes the rest of the spec, here "${clip(f)}")` : '';
     throw new ScheduleError(`expr needs key "${key}"${late}`, key);
   }
   const total = parseTotal(raw.get('total')!);
@@ -160,23 +164,23 @@ export function parseSpecText(input: string): ScheduleSpec {
   if (typeof input !== 'string' || input.trim() === '') throw new ScheduleError('schedule spec is empty');
   const text = input.trim();
   const colon = text.indexOf(':');
-  if (colon < 0) throw new ScheduleError(`schedule "${text}" must look like family:key=value,... (families: ${FAMILIES.join(', ')})`);
+  if (colon < 0) throw new ScheduleError(`schedule "${clip(text)}" must look like family:key=value,... (families: ${FAMILIES.join(', ')})`);
   const family = text.slice(0, colon).trim().toLowerCase();
   const body = text.slice(colon + 1);
   if (family === 'piecewise') return parsePiecewise(body);
   if (family === 'expr') return parseExpr(body);
   if (!(family in FAMILY_KEYS)) {
-    throw new ScheduleError(`unknown schedule family "${family}" (known: ${FAMILIES.join(', ')})`, 'family');
+    throw new ScheduleError(`unknown schedule family "${clip(family)}" (known: ${FAMILIES.join(', ')})`, 'family');
   }
   const allowed = FAMILY_KEYS[family as keyof typeof FAMILY_KEYS];
   const raw = new Map<string, string>();
   for (const part of body.split(',')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq < 0) throw new ScheduleError(`"${part.trim()}" must be key=value`, part.trim());
+    if (eq < 0) throw new ScheduleError(`"${clip(part.trim())}" must be key=value`, part.trim());
     const key = part.slice(0, eq).trim();
     if (!allowed.required.includes(key) && !allowed.optional.includes(key)) {
-      throw new ScheduleError(`unknown key "${key}" for ${family} (keys: ${[...allowed.required, ...allowed.optional].join(', ')})`, key);
+      throw new ScheduleError(`unknown key "${clip(key)}" for ${family} (keys: ${[...allowed.required, ...allowed.optional].join(', ')})`, key);
     }
     if (raw.has(key)) throw new ScheduleError(`key "${key}" is given twice`, key);
     raw.set(key, part.slice(eq + 1));
@@ -204,7 +208,7 @@ export function parseSpecText(input: string): ScheduleSpec {
         throw new ScheduleError(`decayStart=${decayStart} must lie in the run after warmup: ${warmup} <= decayStart < ${total}`, 'decayStart');
       }
       const shape = (raw.get('shape') ?? 'exp').trim() as WsdShape;
-      if (!WSD_SHAPES.includes(shape)) throw new ScheduleError(`shape "${shape}" is not one of ${WSD_SHAPES.join(', ')}`, 'shape');
+      if (!WSD_SHAPES.includes(shape)) throw new ScheduleError(`shape "${clip(shape)}" is not one of ${WSD_SHAPES.join(', ')}`, 'shape');
       if (shape === 'exp' && final === 0) throw new ScheduleError('shape=exp needs final > 0 (an exponential decay never reaches 0)', 'final');
       return { family, ...base, decayStart, final, shape };
     }

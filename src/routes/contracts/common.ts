@@ -7,11 +7,14 @@
  * is dropped by a serializer.
  */
 
-/** `:id` path parameter: a positive integer. */
+/**
+ * `:id` path parameter: a positive integer written in plain decimal. The pattern applies to the
+ * path's text before it is coerced to an integer (app.ts), so `1e1` or `0x1` are 400, not ids 10 and 1.
+ */
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
+  properties: { id: { type: 'integer', minimum: 1, pattern: '^[1-9][0-9]{0,15}$' } },
 } as const;
 
 /** `?limit&offset` paging of list endpoints. */
@@ -19,7 +22,7 @@ export const pageQuery = {
   type: 'object',
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    offset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },
   },
 } as const;
 

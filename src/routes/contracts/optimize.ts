@@ -17,10 +17,10 @@ export const OptimizeRequest = {
     params: {
       type: 'array',
       items: { type: 'number' },
-      description: 'mpl [L0, A, alpha, B, C, beta, gamma] (7 values), all finite; A, B, gamma >= 0 and alpha, C, beta > 0.',
+      description: 'mpl [L0, A, alpha, B, C, beta, gamma] (7 values), all finite with magnitude below 1e6; A, B, gamma >= 0 and alpha, C, beta > 0 (400 naming `params[i]`).',
     },
     totalSteps: { type: 'integer', minimum: 2, maximum: MAX_STEPS },
-    peakLr: { type: 'number', exclusiveMinimum: 0 },
+    peakLr: { type: 'number', exclusiveMinimum: 0, description: 'At most 1 (an lr above 1 is not a learning rate anyone trains with).' },
     warmupSteps: { type: 'integer', minimum: 0, description: 'Must leave at least 2 steps after the warmup (warmupSteps <= totalSteps - 2).' },
     minLr: { type: 'number', minimum: 0, description: 'Lower bound of every post-warmup lr; at most peakLr. Default 0.' },
     finalLr: { type: 'number', minimum: 0, description: "Pin the last step's lr (free when absent); must lie in [minLr, peakLr]." },
