@@ -174,8 +174,8 @@ function fitPrepared(lawId: LawId, law: Law<any>, preparedIn: PreparedCurve[], o
     // The published procedure on every raw point (unbinned), with its own fixed constants (reference.ts).
     const onIteration = onProgress && ((i: number) => onProgress((i + 1) / REFERENCE.maxIterations));
     const result = fitReference(preparedIn, { fromStep: options.fromStep, onIteration });
-    const rawModel = logModel(law, preparedIn.map((c) => prepareCurve(c.curve, options.fromStep ?? 0, Infinity)), lawOptions);
-    return { params: result.params, objective: result.objective, iterations: result.iterations, converged: result.converged, model: rawModel, notes: result.notes };
+    // prepareRequest leaves the reference's points unbinned, and it weighs every point the same: `model` is over the raw points.
+    return { params: result.params, objective: result.objective, iterations: result.iterations, converged: result.converged, model, notes: result.notes };
   }
   if (methodOf(lawId, options) === 'map') {
     const result = fitMap(law, prepared, model, { min, max, delta, priorWeight: options.priorWeight, maxIterations: options.maxIterations, onProgress });

@@ -16,13 +16,12 @@
  *    priorWeight typical points whatever the noise of the curves; s^2 is taken at the start, then
  *    once more at the first optimum and the fit refined from there.
  */
-import { cumulativeLr } from '../laws/mpl/index.js';
 import type { Law } from '../laws/law.js';
 import { levenbergMarquardtHuber } from './lm.js';
 import { huberObjective, type LogModel } from './objective.js';
 import type { PreparedCurve } from './prepare.js';
 import { withPrior, type ParamPrior } from './prior.js';
-import { referenceSimplifiedStart } from './reference.js';
+import { referenceSimplifiedStart, simplifiedPoints } from './reference.js';
 
 /** Prior of the loss-drop params, by name: centre and width (of log(param) where `log`). */
 export const MAP_PRIOR: Readonly<Record<string, { centre: number; width: number; log: boolean }>> = {
@@ -53,28 +52,6 @@ export interface MapResult {
   notes: string[];
 }
 
-/** S1, peak - lr and the loss at every fitted point (bin means where binned), for the simplified start. */
-function startPoints(prepared: PreparedCurve[]): { S1: Float64Array; drop: Float64Array; loss: Float64Array } {
-  const n = prepared.reduce((t, c) => t + c.steps.length, 0);
-  const S1 = new Float64Array(n);
-  const drop = new Float64Array(n);
-  const loss = new Float64Array(n);
-  let at = 0;
-  for (const c of prepared) {
-    const lrs = c.curve.lrs;
-    const cum = cumulativeLr(lrs);
-    let peak = 0;
-    for (const lr of lrs) if (lr > peak) peak = lr;
-    c.steps.forEach((s, i) => {
-      S1[at + i] = cum[s]!;
-      drop[at + i] = peak - lrs[s]!;
-      loss[at + i] = Math.exp(c.logLoss[i]!);
-    });
-    at += c.steps.length;
-  }
-  return { S1, drop, loss };
-}
-
 /** The MAP fit of `law` (mpl) on `prepared`, whose objective is `model`. See the file comment. */
 export function fitMap(law: Law<any>, prepared: PreparedCurve[], model: LogModel, options: MapOptions): MapResult {
   const priorWeight = options.priorWeight ?? MAP_DEFAULTS.priorWeight;
@@ -83,7 +60,8 @@ export function fitMap(law: Law<any>, prepared: PreparedCurve[], model: LogModel
     const prior = MAP_PRIOR[p.name];
     return prior ? [{ index, ...prior }] : [];
   });
-  const simplified = referenceSimplifiedStart(startPoints(prepared));
+  // The simplified model on the fitted points (bin means where binned).
+  const simplified = referenceSimplifiedStart(simplifiedPoints(prepared.map((c) => ({ lrs: c.curve.lrs, steps: c.steps, loss: Float64Array.from(c.logLoss, Math.exp) }))));
   const start = law.params.map((p, j) => {
     const prior = MAP_PRIOR[p.name];
     const value = prior ? (prior.log ? Math.exp(prior.centre) : prior.centre) : j < simplified.params.length ? simplified.params[j]! : p.init;

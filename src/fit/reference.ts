@@ -89,23 +89,31 @@ export interface Points {
 /** Every usable raw point (unbinned) of the curves, concatenated, with S1 and peak - lr at each. */
 function collectPoints(curves: FitCurve[], fromStep: number): { points: Points; perCurve: { curve: FitCurve; steps: number[]; loss: number[] }[] } {
   const perCurve = curves.map((curve) => ({ curve, ...usablePoints(curve, fromStep) }));
-  const n = perCurve.reduce((t, c) => t + c.steps.length, 0);
+  return { points: simplifiedPoints(perCurve.map((c) => ({ lrs: c.curve.lrs, steps: c.steps, loss: c.loss }))), perCurve };
+}
+
+/**
+ * The simplified model's columns at the given points of each curve, concatenated: S1, peak - lr (the
+ * peak of that curve's schedule) and the loss. Method map starts from the same model on its prepared points.
+ */
+export function simplifiedPoints(curves: readonly { lrs: Float64Array; steps: readonly number[]; loss: ArrayLike<number> }[]): Points {
+  const n = curves.reduce((t, c) => t + c.steps.length, 0);
   const S1 = new Float64Array(n);
   const drop = new Float64Array(n);
   const loss = new Float64Array(n);
   let at = 0;
-  for (const { curve, steps, loss: y } of perCurve) {
-    const cum = cumulativeLr(curve.lrs);
+  for (const { lrs, steps, loss: y } of curves) {
+    const cum = cumulativeLr(lrs);
     let peak = -Infinity;
-    for (const v of curve.lrs) if (v > peak) peak = v;
+    for (const v of lrs) if (v > peak) peak = v;
     steps.forEach((s, i) => {
       S1[at + i] = cum[s]!;
-      drop[at + i] = peak - curve.lrs[s]!;
+      drop[at + i] = peak - lrs[s]!;
       loss[at + i] = y[i]!;
     });
     at += steps.length;
   }
-  return { points: { S1, drop, loss }, perCurve };
+  return { S1, drop, loss };
 }
 
 /** The simplified model's data: log loss, log S1 and peak - lr per point. */
