@@ -81,11 +81,18 @@ export function problemBody(status: number, detail: string, field?: string, extr
  * so that a huge input is never echoed whole.
  */
 export function quote(value: unknown, max = 200): string {
-  const isText = typeof value === 'string';
-  const text = isText ? value : (JSON.stringify(value) ?? String(value));
-  const shown = text.length <= max ? text : text.slice(0, max);
-  const cut = text.length > max ? `… (${text.length} characters)` : '';
-  return `${isText ? JSON.stringify(shown) : shown}${cut}`;
+  if (typeof value !== 'string') return clip(jsonText(value), max);
+  const cut = value.length > max ? `… (${value.length} characters)` : '';
+  return `${JSON.stringify(value.length <= max ? value : value.slice(0, max))}${cut}`;
+}
+
+/** `value` as JSON; a value nested too deeply for JSON.stringify's recursion is named, not echoed (never a 500). */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? '[an array nested too deeply to show]' : '{an object nested too deeply to show}';
+  }
 }
 
 /** `text` as it is when at most `max` characters long, else its first `max` with an ellipsis and the original length. */

@@ -303,3 +303,21 @@ test('issue 12: JSON bodies are not coerced (curveIds ["1"], string params), que
     await close();
   }
 });
+
+test('issue 12: a point value nested deeper than JSON.stringify can recurse is a 400 naming it, not a 500', async () => {
+  const { app, close } = await testApp();
+  try {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/curves',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"name":"deep","points":[{"step":${deep},"loss":1}]}`,
+    });
+    assert.equal(res.statusCode, 400, res.body.slice(0, 300));
+    assert.equal(res.json().field, 'points[0].step');
+    assert.ok(res.json().detail.length < 400, res.json().detail);
+  } finally {
+    await close();
+  }
+});
