@@ -1,5 +1,6 @@
 // Builds the dashboard (src/dashboard/) into public/: one esbuild bundle for the TS (uPlot included)
 // and its CSS, plus index.html. Offline, no CDN, well under a second. `--watch` rebuilds on change.
+// Source maps only in a development build (`--dev` or `--watch`): the service never ships its source.
 import { build, context } from 'esbuild';
 import { mkdirSync, rmSync, copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const src = `${root}src/dashboard/`;
 const out = `${root}public/`;
 const watch = process.argv.includes('--watch');
+const dev = watch || process.argv.includes('--dev');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -20,7 +22,7 @@ const options = {
   format: 'esm',
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
   minify: !watch,
-  sourcemap: true,
+  sourcemap: dev,
   legalComments: 'linked',
   logLevel: 'warning',
 };

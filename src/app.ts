@@ -12,10 +12,16 @@ import { seedFixtures } from './fixtures/seed.js';
 import { JobRunner } from './jobs/runner.js';
 import { projectPath } from './paths.js';
 import { buildValidator, parseJsonBody } from './validation.js';
-import problemPlugin from './plugins/problem.js';
+import problemPlugin, { problemServerOptions } from './plugins/problem.js';
 import { sharedSchemas } from './routes/contracts/index.js';
 import { openapiOptions } from './routes/contracts/openapi.js';
 import authPlugin from './plugins/auth.js';
+import securityPlugin from './plugins/security.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
+import pressurePlugin from './plugins/pressure.js';
+import drainPlugin from './plugins/drain.js';
+import metricsPlugin from './plugins/metrics.js';
+import requestLogPlugin, { RequestLogController, type RequestLogMode } from './plugins/request-log.js';
 import curvesRoutes from './routes/curves.js';
 import scheduleRoutes from './routes/schedules.js';
 import healthRoutes from './routes/health.js';
@@ -44,16 +50,34 @@ export interface AppOptions {
   seed?: boolean;
   /** When set, mutating requests need `Authorization: Bearer <token>`. */
   token?: string;
+  /** When set, reads of the API need `Authorization: Bearer <readToken or token>`. */
+  readToken?: string;
+  /** Origins allowed by CORS; unset or empty: CORS off. */
+  corsOrigins?: string[];
+  /** Requests per minute per client on mutating and heavy routes; unset or 0: no limit (tests; the server passes its config). */
+  rateLimitPerMinute?: number;
+  /** Event-loop delay (ms) above which requests get 503; unset or 0: never. */
+  maxEventLoopDelayMs?: number;
+  /** Largest database size in bytes (507 beyond it); unset or 0: the disk is the limit. */
+  dbMaxBytes?: number;
+  /** Which requests get a log line (default `errors`: status 400 and above). */
+  requestLog?: RequestLogMode;
   logger?: FastifyServerOptions['logger'];
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    // One line per request, as configured, instead of fastify's two (src/plugins/request-log.ts).
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
     // Type coercion for querystring, params and headers only: JSON bodies are validated strictly (src/validation.ts).
     schemaController: { compilersFactory: { buildValidator: buildValidator() } },
+    // Errors answered before any route (long URLs and headers, bad paths) as problem+json too (src/plugins/problem.ts).
+    ...problemServerOptions,
+    // While closing, new requests get a problem+json 503 from src/plugins/drain.ts instead of fastify's plain one.
+    return503OnClosing: false,
   });
 
   const routeTable: { method: string; url: string }[] = [];
@@ -62,13 +86,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
 
-  const store = openStore(options.dbPath);
+  const store = openStore(options.dbPath, { maxBytes: options.dbMaxBytes });
   app.decorate('store', store);
   app.addHook('onClose', async () => store.close());
-  // Jobs left unfinished by a previous process fail now; the routes' onClose hooks stop this one's.
+  // Jobs outlive the process: the routes define their kinds, then (below) those left unfinished run again.
   const jobs = new JobRunner(store.jobs);
-  await jobs.recover('server restarted');
   app.decorate('jobs', jobs);
+  // A clean stop stops the running jobs first (they stay queued for the next start), then lets requests finish.
+  app.addHook('preClose', async () => jobs.close());
   if (options.seed) {
     const loaded = await seedFixtures(store);
     if (loaded > 0) app.log.info(`loaded ${loaded} demo curves from fixtures/`);
@@ -82,11 +107,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   await app.register(problemPlugin);
-  await app.register(authPlugin, { token: options.token });
+  await app.register(requestLogPlugin, { mode: options.requestLog ?? 'errors' });
+  await app.register(drainPlugin);
+  await app.register(pressurePlugin, { maxEventLoopDelayMs: options.maxEventLoopDelayMs });
+  await app.register(securityPlugin, { corsOrigins: options.corsOrigins });
+  await app.register(authPlugin, { token: options.token, readToken: options.readToken });
+  await app.register(rateLimitPlugin, { perMinute: options.rateLimitPerMinute });
   // The API contracts: named schemas once, and the OpenAPI document built from the routes' schemas (dynamic mode).
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, openapiOptions);
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(metricsPlugin);
 
   await app.register(healthRoutes);
   await app.register(curvesRoutes);
@@ -96,6 +127,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(optimizeRoutes);
   await app.register(jobRoutes);
   await app.register(scheduleExportRoutes);
+  const recovered = await jobs.recover();
+  if (recovered.resumed + recovered.failed > 0) {
+    app.log.info(recovered, `jobs left unfinished by the previous process: ${recovered.resumed} run again, ${recovered.failed} failed`);
+  }
 
   const dashboardDir = projectPath('public');
   if (existsSync(dashboardDir)) await app.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: false });

@@ -1,5 +1,6 @@
 /** Service configuration, read from the environment (documented in README.md). */
 import { projectPath } from './paths.js';
+import { REQUEST_LOG_MODES, type RequestLogMode } from './plugins/request-log.js';
 
 export interface Config {
   port: number;
@@ -7,6 +8,18 @@ export interface Config {
   dbPath: string;
   seed: boolean;
   token: string | undefined;
+  /** When set, reads of the API need it (or the write token). */
+  readToken: string | undefined;
+  /** Origins allowed by CORS; empty: CORS off (no Access-Control headers). */
+  corsOrigins: string[];
+  /** Requests per minute per client on mutating and heavy routes; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Event-loop delay (ms) above which requests get 503 with Retry-After; 0: never. */
+  maxEventLoopDelayMs: number;
+  /** Largest database size in bytes (LRCAST_DB_MAX_MB); 0: the disk is the limit. */
+  dbMaxBytes: number;
+  /** Which requests get a log line (LRCAST_REQUEST_LOG): all, errors (status >= 400; default) or off. */
+  requestLog: RequestLogMode;
   logLevel: string;
 }
 
@@ -15,10 +28,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${env.PORT} is not a port number`);
   return {
     port,
-    host: env.HOST ?? '127.0.0.1',
+    // An empty HOST= is the safe default too, not every interface.
+    host: env.HOST?.trim() || '127.0.0.1',
     dbPath: env.LRCAST_DB ?? projectPath('data', 'lrcast.sqlite'),
     seed: (env.LRCAST_SEED ?? '1') !== '0',
     token: env.LRCAST_TOKEN || undefined,
+    readToken: env.LRCAST_READ_TOKEN || undefined,
+    corsOrigins: parseOrigins(env.LRCAST_CORS_ORIGINS),
+    rateLimitPerMinute: nonNegativeInteger(env, 'LRCAST_RATE_LIMIT', 600),
+    maxEventLoopDelayMs: nonNegativeInteger(env, 'LRCAST_MAX_EVENT_LOOP_DELAY_MS', 1000),
+    dbMaxBytes: nonNegativeInteger(env, 'LRCAST_DB_MAX_MB', 0) * 1024 * 1024,
+    requestLog: requestLogMode(env.LRCAST_REQUEST_LOG),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
+}
+
+/** `LRCAST_REQUEST_LOG`: `errors` when unset or empty; anything but the modes is a start-up error naming it. */
+function requestLogMode(raw: string | undefined): RequestLogMode {
+  const mode = raw?.trim().toLowerCase() || 'errors';
+  if (!(REQUEST_LOG_MODES as readonly string[]).includes(mode)) throw new Error(`LRCAST_REQUEST_LOG=${raw} is not one of ${REQUEST_LOG_MODES.join(', ')}`);
+  return mode as RequestLogMode;
+}
+
+/** A whole number >= 0 from `env[name]`, `fallback` when unset or empty; anything else is a start-up error naming it. */
+function nonNegativeInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw new Error(`${name}=${raw} is not a whole number >= 0`);
+  return value;
+}
+
+/** `LRCAST_CORS_ORIGINS`: comma-separated origins (`https://a.example,https://b.example`) or `*`. */
+function parseOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`LRCAST_CORS_ORIGINS: ${origin} is not an origin like https://host:port (no path) or *`);
+  }
+  return origins;
 }

@@ -51,6 +51,10 @@ test('dashboard in Chromium: curves, upload, fit, what-if, optimize', { timeout:
     page.setDefaultTimeout(TIMEOUT);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The service's Content-Security-Policy (src/plugins/security.ts) must not block anything the dashboard does.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) pageErrors.push(`CSP: ${m.text()}`);
+    });
     page.on('dialog', (d) => void d.accept());
     await page.goto(base + '/');
 

@@ -321,3 +321,174 @@ test('issue 12: a point value nested deeper than JSON.stringify can recurse is a
     await close();
   }
 });
+
+// ---- issue 12: defects 1 and 8 ----
+
+import { connect } from 'node:net';
+
+const PUBLISHED_100M = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
+const predictUrl = (schedule: string, extra = '') => `/predict?law=mpl&params=${PUBLISHED_100M}&schedule=${encodeURIComponent(schedule)}${extra}`;
+
+test('issue 12 (1): /predict bounds its answer and its work with a 400 naming the field, the limit and what fits; long predictions leave the event loop free', async () => {
+  const { app, close } = await testApp();
+  try {
+    // Before: 65 s of blocked event loop and about 3 GB (cosine), a 264 MB answer (constant).
+    for (const family of ['cosine:peak=3e-4,total=9999999,final=1e-5', 'constant:peak=3e-4,total=9999999']) {
+      const res = await app.inject({ url: predictUrl(family, '&every=1') });
+      assert.equal(res.statusCode, 400, res.body.slice(0, 300));
+      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+      assert.equal(res.json().field, 'every');
+      assert.match(res.json().detail, /9,999,999 points .* over the limit of 100,000 points in an answer: give every=101 or more/);
+    }
+    // Too much work for one prediction (f costs about 12 us a step): the schedule is at fault, and the detail says how long it may be.
+    const slowF = `expr:total=9999999,peak=3e-4,f=peak+${'abs(sin(s))*0+'.repeat(65)}0`;
+    const slow = await app.inject({ url: predictUrl(slowF) });
+    assert.equal(slow.statusCode, 400, slow.body.slice(0, 300));
+    assert.equal(slow.json().field, 'schedule');
+    assert.match(slow.json().detail, /over the limit of 6\.0 s for one prediction: give a schedule of at most about [\d,]+ steps/);
+    // A steps list over the answer limit is refused before it is parsed; via POST too.
+    const many = Array.from({ length: 100_001 }, (_, i) => i).join(',');
+    const listed = await app.inject({ method: 'POST', url: '/predict', payload: { law: 'mpl', params: PUBLISHED_100M, schedule: 'constant:peak=3e-4,total=200000', steps: many } });
+    assert.equal(listed.statusCode, 400, listed.body.slice(0, 300));
+    assert.equal(listed.json().field, 'steps');
+    // The advice is not off by one: every=100 still gives 100,001 points.
+    const justOver = await app.inject({ url: predictUrl('constant:peak=3e-4,total=9999999', '&every=100') });
+    assert.equal(justOver.json().field, 'every');
+
+    // A 2,000,000-step prediction (a heavy one, on a worker thread): /health answers while it runs.
+    const order: string[] = [];
+    const heavy = app.inject({ url: predictUrl('cosine:peak=3e-4,warmup=2160,total=2000000,final=3e-5') }).then((r) => (order.push('predict'), r));
+    await new Promise((r) => setTimeout(r, 50));
+    const health = await app.inject({ url: '/health' }).then((r) => (order.push('health'), r));
+    assert.equal(health.statusCode, 200);
+    const done = await heavy;
+    assert.equal(done.statusCode, 200, done.body.slice(0, 300));
+    assert.deepEqual(order, ['health', 'predict'], 'the prediction held the event loop');
+    assert.equal(done.json().steps.length, 500);
+  } finally {
+    await close();
+  }
+});
+
+/** A raw HTTP/1.1 GET whose path is `path` (a socket, so no client refuses it first): the answer's text, or the socket error. */
+function rawGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(`${error.code} after ${JSON.stringify(text.slice(0, 200))}`));
+    socket.on('end', () => resolve(text));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  });
+}
+
+test('issue 12 (8): errors fastify and Node answer before a route are problem+json; long specs fit in a query or a POST /predict body', async () => {
+  const { app, close } = await testApp();
+  try {
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = Number(new URL(base).port);
+    const problemOf = async (res: Response) => {
+      assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      return (await res.json()) as { status: number; title: string; detail: string; field?: string };
+    };
+    // Before: 414 as fastify's own JSON.
+    const longId = await fetch(`${base}/curves/${'1'.repeat(500)}`);
+    assert.equal(longId.status, 414);
+    assert.match((await problemOf(longId)).detail, /over the limit of 100 characters/);
+    const badUrl = await fetch(`${base}/curves/%E0%A4%A`);
+    assert.equal(badUrl.status, 400);
+    assert.match((await problemOf(badUrl)).detail, /not valid/);
+
+    // Before: 431 from Node for a 1000-knot piecewise spec (about 35 KB of query).
+    const knots = Array.from({ length: 1000 }, (_, i) => `${i * 24}=${(3e-4 * (1 - i / 1000) + 1e-6).toPrecision(17)}`).join(';');
+    const viaGet = await fetch(base + predictUrl(`piecewise:${knots}`));
+    assert.equal(viaGet.status, 200, (await viaGet.clone().text()).slice(0, 300));
+    const viaPost = await fetch(`${base}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ law: 'mpl', params: PUBLISHED_100M, schedule: `piecewise:${knots}` }),
+    });
+    assert.equal(viaPost.status, 200);
+    assert.deepEqual(await viaPost.json(), await viaGet.json());
+    const strict = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ law: 'mpl', params: PUBLISHED_100M, schedule: 'constant:peak=1e-3,total=100', every: '10' }) });
+    assert.equal(strict.status, 400);
+    assert.equal((await problemOf(strict)).field, 'every');
+
+    // Over the header limit: 431 problem+json saying to POST, for a 200 KB query and (no reset) a 4 MB one.
+    const tooLong = await fetch(`${base}/predict?schedule=${'k'.repeat(200_000)}`);
+    assert.equal(tooLong.status, 431);
+    assert.match((await problemOf(tooLong)).detail, /POST \/predict/);
+    const raw = await rawGet(port, `/predict?schedule=${'k'.repeat(4_000_000)}`);
+    assert.match(raw, /^HTTP\/1\.1 431 /);
+    assert.match(raw, /content-type: application\/problem\+json/i);
+    assert.match(raw, /"status":431/);
+  } finally {
+    await close();
+  }
+});
+
+// ---- issue 12: defects 7 and 11 ----
+
+import { initBackend } from '../src/optimize/index.js';
+
+test('issue 12 (7): no server paths in /health backend notes or optimize warnings; no source maps in the production build', async () => {
+  const { app, close } = await testApp();
+  const root = projectPath();
+  try {
+    // The search loads the optimizer backend, whose notes (why tfjs-node-gpu did not load) /health then shows.
+    const search = await app.inject({
+      method: 'POST',
+      url: '/optimize-schedule',
+      payload: { law: 'mpl', params: MPL, totalSteps: 2000, peakLr: 3e-4, warmupSteps: 100, budgetMs: 300, restarts: 2 },
+    });
+    assert.equal(search.statusCode, 200, search.body.slice(0, 300));
+    assert.ok(!search.body.includes(root), `optimize answer leaks ${root}`);
+    await initBackend(); // as src/server.ts does at start-up: /health then reports it and its notes
+    const health = await app.inject({ method: 'GET', url: '/health' });
+    assert.equal(health.statusCode, 200);
+    assert.ok(health.json().backend, 'the backend is loaded');
+    assert.ok(!health.body.includes(root), `/health leaks ${root}: ${health.body}`);
+    assert.doesNotMatch(health.body, /"\/(?:home|work|usr|tmp|root|opt)\//);
+    // The dashboard is built without source maps (npm test builds it with `npm run build`).
+    const map = await app.inject({ method: 'GET', url: '/app.js.map' });
+    assert.equal(map.statusCode, 404);
+    const js = await app.inject({ method: 'GET', url: '/app.js' });
+    assert.equal(js.statusCode, 200);
+    assert.doesNotMatch(js.body, /sourceMappingURL/);
+  } finally {
+    await close();
+  }
+});
+
+test('issue 12 (11): a full database or disk is a 507 problem+json saying so, and nothing partial is stored', async () => {
+  // LRCAST_DB_MAX_MB caps the database file (SQLite max_page_count): writes past it fail as on a full disk.
+  const { app, close } = await testApp({ dbMaxBytes: 256 * 1024 });
+  try {
+    const points = Array.from({ length: 2000 }, (_, i) => ({ step: i * 10, loss: 4 - i * 1e-4, lr: 3e-4 }));
+    let stored = 0;
+    let full: { statusCode: number; json: () => any; headers: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 100 && !full; i++) {
+      const res = await app.inject({ method: 'POST', url: '/curves', payload: { name: `run-${i}`, points } });
+      if (res.statusCode === 201) stored++;
+      else full = res;
+    }
+    assert.ok(full, 'the database filled up');
+    assert.equal(full.statusCode, 507);
+    assert.match(String(full.headers['content-type']), /application\/problem\+json/);
+    assert.match(full.json().detail, /storage is full/);
+    assert.equal(full.json().title, 'Insufficient Storage');
+    const list = await app.inject({ method: 'GET', url: '/curves?limit=200' });
+    assert.equal(list.statusCode, 200);
+    assert.equal(list.json().total, stored, 'the refused curve left nothing behind');
+    for (const item of list.json().items) {
+      const curve = await app.inject({ method: 'GET', url: `/curves/${item.id}` });
+      assert.equal(curve.json().points.length, 2000, `curve ${item.id} is whole`);
+    }
+    // Deleting frees room: the next upload fits again.
+    const first = list.json().items[0].id;
+    assert.equal((await app.inject({ method: 'DELETE', url: `/curves/${first}` })).statusCode, 204);
+    assert.equal((await app.inject({ method: 'POST', url: '/curves', payload: { name: 'after-delete', points } })).statusCode, 201);
+  } finally {
+    await close();
+  }
+});

@@ -118,8 +118,25 @@ export function normalizeFit(raw: Raw): Fit {
   return { ...raw, metrics, leaveOneOut: looMetrics, leaveOneOutState, notes: raw.notes ?? [] } as Fit;
 }
 
-async function request<T>(method: string, url: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+/**
+ * The bearer token for a service started with LRCAST_TOKEN or LRCAST_READ_TOKEN: asked for on the
+ * first 401 and kept in this browser's localStorage (never in URLs, so never in logs).
+ */
+const TOKEN_KEY = 'lrcast.token';
+const storedToken = () => localStorage.getItem(TOKEN_KEY) ?? '';
+
+/** Ask for a token after a 401; true when one was given (the request is then retried once). */
+function askForToken(detail: string): boolean {
+  const token = window.prompt(`This lrcast needs a token (${detail}). Token:`, '')?.trim();
+  if (!token) return false;
+  localStorage.setItem(TOKEN_KEY, token);
+  return true;
+}
+
+async function request<T>(method: string, url: string, body?: unknown, init: RequestInit = {}, retried = false): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
+  const sentToken = storedToken();
+  if (sentToken) headers.authorization = `Bearer ${sentToken}`;
   let payload: BodyInit | undefined;
   if (typeof body === 'string') {
     headers['content-type'] = 'text/csv';
@@ -143,6 +160,9 @@ async function request<T>(method: string, url: string, body?: unknown, init: Req
   } catch {
     data = undefined;
   }
+  // Requests sent before the token was given retry with it without asking again.
+  const tokenGiven = () => storedToken() !== sentToken || askForToken(toApiError(data ?? text, 401).detail);
+  if (res.status === 401 && !retried && tokenGiven()) return request<T>(method, url, body, init, true);
   if (!res.ok) {
     if (data && typeof data === 'object') throw toApiError(data, res.status);
     throw new ApiError(res.status, text.slice(0, 300) || res.statusText);
@@ -227,7 +247,8 @@ export function followJob(jobId: string, onProgress: (p: JobProgress, via: 'stre
         await new Promise((r) => setTimeout(r, 500));
       }
     };
-    if (typeof EventSource === 'undefined') return void poll();
+    // An EventSource cannot send the Authorization header: with a token, follow by polling.
+    if (typeof EventSource === 'undefined' || storedToken()) return void poll();
     source = new EventSource(`/jobs/${encodeURIComponent(jobId)}/events`);
     const data = (e: Event) => {
       try {

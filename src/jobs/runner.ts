@@ -10,9 +10,16 @@
  * cancelled running one ends (cancelled) when its work has stopped. Other jobs (fits, which queue on
  * their own pool) start their work at once, say when they really start (`onStart`), and end at once
  * when cancelled (their work is stopped, its outcome ignored). One runner per app (src/app.ts).
+ *
+ * Jobs outlive the process. Each kind is defined once (`define`) with a `resume` that makes its work
+ * from the stored request, so at start-up (`recover`) the jobs a previous process left queued run
+ * again, in arrival order, and one it left running (a crash) is retried once: fits and searches are
+ * deterministic, and a job that was interrupted twice (perhaps the cause) fails instead. A clean stop
+ * (`close`) stops the running work and leaves every unfinished job queued for the next start, its
+ * interrupted start given back (see JobsRepository.requeue).
  */
 import { EventEmitter } from 'node:events';
-import type { JobsRepository, StoredJob } from '../store/types.js';
+import type { JobsRepository, StoredJob, UnfinishedCount } from '../store/types.js';
 
 /** What a job publishes: progress (its data as reported), then done (the result), failed or cancelled (named as its final status). */
 export type JobEvent =
@@ -50,10 +57,35 @@ export interface JobOutcome {
 
 export type JobWork = (hooks: JobHooks) => Promise<JobOutcome>;
 
-export interface JobOptions {
+/** How the jobs of a kind run: given once (`define`) by the module that starts them. */
+export interface JobKind {
   /** Run one at a time in arrival order with the other serial jobs (schedule searches). */
   serial?: boolean;
+  /**
+   * The work of a job of this kind made from its stored request: how a job left queued or
+   * interrupted by a previous process runs again (also the work of `start` when it is given none).
+   */
+  resume: (request: Record<string, unknown>) => JobWork;
 }
+
+/** A job that ended in this process: its kind, final status and seconds from its submission (or resumption) to its end. */
+export interface EndedJob {
+  id: number;
+  kind: string;
+  status: 'done' | EndStatus;
+  seconds: number;
+}
+
+/** What `recover` did with the jobs a previous process left unfinished. */
+export interface Recovery {
+  resumed: number;
+  failed: number;
+}
+
+/** Starts of a job's work that a restart may interrupt before the job fails instead of running again. */
+export const MAX_ATTEMPTS = 2;
+/** The error of a job found running at start-up for the second time. */
+export const INTERRUPTED_TWICE = 'interrupted twice by a restart';
 
 interface ActiveJob {
   id: number;
@@ -63,14 +95,20 @@ interface ActiveJob {
   controller: AbortController;
   /** Handed to its work. */
   started: boolean;
+  /** Marked running in the store (its work really started): a clean stop puts it back in the queue. */
+  running: boolean;
   /** Stopped by `cancel` (not by the runner closing): it ends cancelled, not failed. */
   cancelled: boolean;
+  /** performance.now() when it was submitted or resumed here. */
+  since: number;
 }
 
 const PROGRESS_WRITE_MS = 200;
+const warnUnrecorded = (id: number, err: unknown) => process.emitWarning(`job ${id}: could not record its state: ${(err as Error).message ?? err}`);
 
 export class JobRunner {
   private readonly events = new EventEmitter();
+  private readonly kinds = new Map<string, JobKind>();
   /** Jobs that have not ended, by id. */
   private readonly active = new Map<number, ActiveJob>();
   /** Serial jobs waiting for their turn. */
@@ -83,23 +121,57 @@ export class JobRunner {
     this.events.setMaxListeners(0);
   }
 
-  /** On start: jobs left queued or running by a previous process fail. Returns how many. */
-  recover(reason = 'server restarted'): Promise<number> {
-    return this.jobs.failUnfinished(reason);
+  /** Say how jobs of `kind` run (before starting or recovering any). */
+  define(kind: string, definition: JobKind): void {
+    this.kinds.set(kind, definition);
   }
 
-  /** Start a job of `kind` for `request`, done by `work`; returns the job id once it is stored (queued). */
-  async start(kind: string, request: Record<string, unknown>, work: JobWork, options: JobOptions = {}): Promise<number> {
-    const { id } = await this.jobs.insert(kind, request);
-    const job: ActiveJob = { id, kind, serial: options.serial ?? false, work, controller: new AbortController(), started: false, cancelled: false };
-    this.active.set(id, job);
-    if (job.serial) {
-      this.queue.push(job);
-      if (!this.serialRunning) this.idle = this.drain();
-    } else {
-      void this.run(job);
+  /** The kinds defined, e.g. for metrics that list every kind. */
+  definedKinds(): string[] {
+    return [...this.kinds.keys()];
+  }
+
+  /**
+   * On start, once every kind is defined: run again the jobs a previous process left queued, and
+   * those it left running once (back to queued first); fail those interrupted twice, and those whose
+   * kind is not defined here or whose request no longer makes work, with the reason.
+   */
+  async recover(): Promise<Recovery> {
+    const recovery: Recovery = { resumed: 0, failed: 0 };
+    for (const stored of await this.jobs.unfinished()) {
+      const reason = await this.resume(stored);
+      if (reason === undefined) recovery.resumed++;
+      else {
+        await this.jobs.markFailed(stored.id, reason);
+        recovery.failed++;
+      }
     }
+    return recovery;
+  }
+
+  /**
+   * Start a job of `kind` for `request`, done by `work` (default: the kind's work for the request);
+   * returns the job id once it is stored (queued). One started while the runner is stopping (a
+   * request that was already in flight) stays queued for the next start.
+   */
+  async start(kind: string, request: Record<string, unknown>, work?: JobWork): Promise<number> {
+    const definition = this.kinds.get(kind);
+    if (!definition) throw new Error(`no job kind ${kind} is defined`);
+    const job = work ?? definition.resume(request);
+    const { id } = await this.jobs.insert(kind, request);
+    if (!this.closed) this.enqueue(id, kind, job);
     return id;
+  }
+
+  /** Queued and running jobs by kind and status, as stored (the queue depth, all processes on the store included). */
+  unfinishedCounts(): Promise<UnfinishedCount[]> {
+    return this.jobs.unfinishedCounts();
+  }
+
+  /** Listen to every job that ends here; returns the unsubscribe function. */
+  onEnded(listener: (ended: EndedJob) => void): () => void {
+    this.events.on('ended', listener);
+    return () => this.events.off('ended', listener);
   }
 
   /** The job as stored, or undefined. */
@@ -129,11 +201,6 @@ export class JobRunner {
     return true;
   }
 
-  /** Fail every non-serial job of `kind` that has not ended, with `reason`, and stop its work (not waited for). */
-  async failKind(kind: string, reason: string): Promise<void> {
-    await Promise.all([...this.active.values()].filter((j) => j.kind === kind && !j.serial).map((j) => this.end(j, 'failed', reason)));
-  }
-
   /** Listen to one job's events; returns the unsubscribe function. */
   subscribe(id: number, listener: (event: JobEvent) => void): () => void {
     const name = `job:${id}`;
@@ -141,13 +208,59 @@ export class JobRunner {
     return () => this.events.off(name, listener);
   }
 
-  /** Stop: fail the queued and non-serial jobs, abort the running serial one (it fails with the reason), wait for it. */
-  async close(reason = 'server stopped'): Promise<void> {
-    this.closed = true;
-    this.queue.splice(0);
-    await Promise.all([...this.active.values()].filter((j) => j !== this.serialRunning).map((j) => this.end(j, 'failed', reason)));
-    this.serialRunning?.controller.abort(new Error(reason));
+  /**
+   * Stop for a clean shutdown (idempotent): no job starts any more, every job that has not ended
+   * stays queued in the store (a running one goes back to queued, its start given back) to run at
+   * the next start, and the running work is stopped (its outcome ignored). Resolves once the serial
+   * job's work has stopped.
+   */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.queue.splice(0);
+      const stopping = [...this.active.values()];
+      this.active.clear();
+      for (const job of stopping) {
+        if (job.running) await this.jobs.requeue(job.id, true).catch((err: unknown) => warnUnrecorded(job.id, err));
+        job.controller.abort(new Error('server stopped'));
+      }
+    }
     await this.idle;
+  }
+
+  /** Hand a stored job (submitted now, or left by a previous process) to its work: serial ones wait their turn. */
+  private enqueue(id: number, kind: string, work: JobWork): void {
+    const serial = this.kinds.get(kind)?.serial ?? false;
+    const job: ActiveJob = { id, kind, serial, work, controller: new AbortController(), started: false, running: false, cancelled: false, since: performance.now() };
+    this.active.set(id, job);
+    if (job.serial) {
+      this.queue.push(job);
+      if (!this.serialRunning) this.idle = this.drain();
+    } else {
+      void this.run(job);
+    }
+  }
+
+  /** Queue a job left unfinished by a previous process; the reason it cannot run again, if so. */
+  private async resume(stored: StoredJob): Promise<string | undefined> {
+    const kind = this.kinds.get(stored.kind);
+    if (!kind) return `server restarted: jobs of kind ${stored.kind} cannot run here`;
+    const interrupted = stored.status === 'running';
+    if (interrupted && stored.attempts >= MAX_ATTEMPTS) return INTERRUPTED_TWICE;
+    let work: JobWork;
+    try {
+      work = kind.resume(stored.request);
+    } catch (err) {
+      return `server restarted: the job cannot run again: ${(err as Error).message ?? err}`;
+    }
+    // Interrupted by a crash: it waits again, and this start will be its retry (the crashed one counts).
+    if (interrupted) await this.jobs.requeue(stored.id, false);
+    this.enqueue(stored.id, stored.kind, work);
+    return undefined;
+  }
+
+  private ended(job: ActiveJob, status: EndedJob['status']): void {
+    this.events.emit('ended', { id: job.id, kind: job.kind, status, seconds: (performance.now() - job.since) / 1000 } satisfies EndedJob);
   }
 
   private emit(id: number, event: JobEvent): void {
@@ -163,6 +276,7 @@ export class JobRunner {
       else await this.jobs.markFailed(job.id, reason);
     } finally {
       this.emit(job.id, { type: status, data: { error: reason } });
+      this.ended(job, status);
       job.controller.abort(new Error(reason));
     }
   }
@@ -183,11 +297,13 @@ export class JobRunner {
   private async run(job: ActiveJob): Promise<void> {
     const { id, controller } = job;
     const isCurrent = () => this.active.get(id) === job;
-    const warn = (err: unknown) => process.emitWarning(`job ${id}: could not record its state: ${(err as Error).message ?? err}`);
+    const warn = (err: unknown) => warnUnrecorded(id, err);
     let lastWrite = 0;
     const hooks: JobHooks = {
       onStart: () => {
-        if (isCurrent() && !job.serial) this.jobs.markRunning(id).catch(warn);
+        if (!isCurrent() || job.serial) return;
+        job.running = true;
+        this.jobs.markRunning(id).catch(warn);
       },
       onProgress: (p) => {
         if (!isCurrent()) return;
@@ -204,12 +320,15 @@ export class JobRunner {
     };
     try {
       job.started = true;
-      if (job.serial) await this.jobs.markRunning(id);
+      if (job.serial) {
+        job.running = true;
+        await this.jobs.markRunning(id);
+      }
       let outcome: JobOutcome;
       try {
         outcome = await job.work(hooks);
       } catch (err) {
-        // Stopped on purpose: cancelled (cancel), or failed (close), with the reason given.
+        // Stopped on purpose: cancelled (cancel) with the reason given; a clean stop (close) has ended it already.
         const reason = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : undefined;
         await this.end(job, job.cancelled ? 'cancelled' : 'failed', reason ?? ((err as Error).message || String(err)));
         return;
@@ -218,6 +337,7 @@ export class JobRunner {
       this.active.delete(id);
       await this.jobs.markDone(id, outcome.stored, outcome.bestLoss ?? null, outcome.scheduleId ?? null);
       this.emit(id, { type: 'done', data: outcome.event });
+      this.ended(job, 'done');
     } catch (err) {
       // Recording the outcome failed (e.g. the store went away): never an unhandled rejection.
       process.emitWarning(`job ${id}: could not record its outcome: ${(err as Error).message ?? err}`);

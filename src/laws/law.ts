@@ -99,6 +99,12 @@ export interface LawStart {
   column(lrs: Float64Array, steps: ArrayLike<number>, sampled: readonly number[], options?: Record<string, unknown>): Float64Array;
 }
 
+/** What one prediction costs (one core, warm): per step of the schedule and per step evaluated; sizes /predict requests. */
+export interface PredictionCost {
+  readonly perStepUs: number;
+  readonly perPointUs: number;
+}
+
 export interface Law<Options = Record<string, unknown>> {
   readonly id: LawId;
   readonly title: string;
@@ -109,6 +115,8 @@ export interface Law<Options = Record<string, unknown>> {
   readonly start: LawStart;
   /** Whether a schedule can be optimized under it (src/optimize; the optimizer evaluates mpl). */
   readonly optimizable: boolean;
+  /** Its measured prediction cost, rounded up (src/predict/budget.ts places and bounds requests by it). */
+  readonly predictionCost: PredictionCost;
   /** Predicted loss at each of `steps` for the schedule `lrs`. */
   predict(lrs: Float64Array, steps: ArrayLike<number>, params: ArrayLike<number>, options?: Options): Float64Array;
   /**

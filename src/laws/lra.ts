@@ -110,6 +110,8 @@ export const lraLaw: Law<LraOptions> = {
   },
   // Its optimum is degenerate: it always prefers decaying to zero at once.
   optimizable: false,
+  // Two running sums per step, a lookup per evaluated step.
+  predictionCost: { perStepUs: 0.04, perPointUs: 0.1 },
   predict: predictLra,
   predictWithJacobian: (lrs, steps, params, options) => predictLraWithJacobian(lrs, steps, params, options),
   // With lr' = k lr, both areas scale by k: A = A' k^-alpha, C = C' k.

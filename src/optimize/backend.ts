@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { withoutServerPaths } from '../paths.js';
 
 export type BackendName = 'node-gpu' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['node-gpu', 'wasm', 'cpu'];
@@ -16,6 +17,11 @@ export const BACKENDS: readonly BackendName[] = ['node-gpu', 'wasm', 'cpu'];
 let current: BackendName | undefined;
 let initializing: Promise<BackendName> | undefined;
 const notes: string[] = [];
+
+/** Why a backend did not load, without the server's file paths (notes reach /health and every optimize answer). */
+function noteFailure(backend: string, err: unknown): void {
+  notes.push(`${backend} unavailable: ${withoutServerPaths(String((err as Error)?.message ?? err).split('\n')[0]!)}`);
+}
 
 async function tryNodeGpu(): Promise<boolean> {
   try {
@@ -25,7 +31,7 @@ async function tryNodeGpu(): Promise<boolean> {
     if (!(await tf.setBackend('tensorflow'))) throw new Error('backend "tensorflow" did not initialize');
     return true;
   } catch (err) {
-    notes.push(`node-gpu unavailable: ${(err as Error).message.split('\n')[0]}`);
+    noteFailure('node-gpu', err);
     return false;
   }
 }
@@ -40,7 +46,7 @@ async function tryWasm(): Promise<boolean> {
     if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialize');
     return true;
   } catch (err) {
-    notes.push(`wasm unavailable: ${(err as Error).message.split('\n')[0]}`);
+    noteFailure('wasm', err);
     return false;
   }
 }

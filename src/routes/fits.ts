@@ -19,6 +19,8 @@ import {
 } from '../fit/index.js';
 import { FitInputError, inapplicableOption } from '../fit/options.js';
 import { FitPool, type FitRunHooks, type LeaveOneOutRun } from '../workers/fit-pool.js';
+import type { JobWork } from '../jobs/runner.js';
+import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import type { CurvesRepository, FitsRepository, StoredFit } from '../store/types.js';
 import { withLrSchedule } from '../curves/schedule.js';
@@ -193,28 +195,43 @@ export default async function fitRoutes(app: FastifyInstance) {
   const leftPending = await failPendingLeaveOneOut(fits, 'server restarted');
   if (leftPending > 0) app.log.warn(`${leftPending} fit(s) left with leave-one-out pending by the previous process: marked failed`);
   app.addHook('onClose', async () => {
-    await runner.failKind('fit', 'server stopped'); // fit jobs fail before their workers go (and store nothing)
+    await runner.close(); // fit jobs stop before their workers go (stored nothing; they stay queued for the next start)
     await background.failAll('server stopped'); // stored fits whose leave-one-out was running say so
     await fitPool.close();
   });
+
+  /** A fit, stored, counted in the metrics by law and outcome. */
+  const fitAndStore = (body: FitRequest, fitCurves: FitCurve[], hooks: RunHooks) =>
+    countOutcome(app.metrics.fits, { law: body.law }, hooks.signal, runAndStore(fits, fitPool, background, body, fitCurves, hooks));
+
+  /**
+   * The work of a fit job: the fit of `body` on `fitCurves`, or, for a job resumed after a restart,
+   * on its curves read again (checked again: a curve deleted meanwhile fails the job, naming it).
+   * The job is done once the main fit is stored; its leave-one-out completes in the background.
+   */
+  const fitJob =
+    (body: FitRequest, fitCurves?: FitCurve[]): JobWork =>
+    async ({ onStart, onProgress, isCurrent, signal }) => {
+      const refused = fitCurves ? undefined : inapplicableOption(body.law, body.options ?? {});
+      if (refused) throw new HttpProblem(400, refused.message, refused.field);
+      const hooks = { onStart, onProgress: (fraction: number) => onProgress({ progress: fraction }), isCurrent, signal };
+      const fit = await fitAndStore(body, fitCurves ?? (await requestCurves(curves, body.curveIds)), hooks);
+      return { stored: { fitId: fit.id }, event: fit };
+    };
+  runner.define('fit', { resume: (request) => fitJob(request as unknown as FitRequest) });
 
   app.post<{ Body: FitRequest; Querystring: { async?: number } }>('/fit', { schema: contract.createFit }, async (request, reply) => {
     const refused = inapplicableOption(request.body.law, request.body.options ?? {});
     if (refused) throw new HttpProblem(400, refused.message, refused.field);
     const fitCurves = await requestCurves(curves, request.body.curveIds);
     if (request.query.async === 1) {
-      // The job is done once the main fit is stored; its leave-one-out completes in the background.
-      const jobId = await runner.start('fit', request.body as unknown as Record<string, unknown>, async ({ onStart, onProgress, isCurrent, signal }) => {
-        const hooks = { onStart, onProgress: (fraction: number) => onProgress({ progress: fraction }), isCurrent, signal };
-        const fit = await runAndStore(fits, fitPool, background, request.body, fitCurves, hooks);
-        return { stored: { fitId: fit.id }, event: fit };
-      });
+      const jobId = await runner.start('fit', request.body as unknown as Record<string, unknown>, fitJob(request.body, fitCurves));
       return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
     }
     // A client that goes away stops its fit (the main fit: once stored, the fit completes without it).
     const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
     try {
-      const fit = await runAndStore(fits, fitPool, background, request.body, fitCurves, { signal });
+      const fit = await fitAndStore(request.body, fitCurves, { signal });
       reply.code(201).header('location', `/fits/${fit.id}`);
       return fit;
     } catch (error) {

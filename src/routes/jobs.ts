@@ -3,7 +3,8 @@
  * progress, best loss, result when done), GET /jobs/:id/events, a server-sent event stream:
  * `progress` events, then `done` (the result), `failed` ({error}) or `cancelled` ({error}: the
  * cancel's reason), and DELETE /jobs/:id, which cancels a job that has not ended (its status becomes
- * `cancelled`, its error "cancelled").
+ * `cancelled`, its error "cancelled"). A stopping server ends the open event streams without an
+ * event: their jobs stay queued and run again at its next start.
  */
 import type { FastifyInstance } from 'fastify';
 import * as contract from './contracts/jobs.js';
@@ -55,6 +56,14 @@ export async function jobView(store: Store, job: StoredJob) {
 
 export default async function jobRoutes(app: FastifyInstance) {
   const { jobs: runner, store } = app;
+  /**
+   * The open event streams (their `finish`). A closing server ends them first: they would hold its
+   * close open, and their jobs, unfinished, run again at the next start (a client reconnects then).
+   */
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const finish of [...streams]) finish();
+  });
   /** The stored job (404 naming `id` when there is none). */
   const jobOr404 = async (id: number) => found(await runner.job(id), 'job', id);
 
@@ -102,11 +111,13 @@ export default async function jobRoutes(app: FastifyInstance) {
     const finish = () => {
       if (finished) return;
       finished = true;
+      streams.delete(finish);
       unsubscribe();
       clearInterval(keepAlive);
       res.end();
     };
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    streams.add(finish);
     request.raw.on('close', finish);
     // Subscribe first, then read the state, so nothing between the two is lost.
     unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {

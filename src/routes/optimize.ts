@@ -8,9 +8,10 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, found, HttpProblem } from '../errors.js';
 import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeRequest, type OptimizeResult } from '../optimize/index.js';
-import { OptimizePool } from '../workers/search-pool.js';
+import { OptimizePool, type PoolRunOptions } from '../workers/search-pool.js';
 import type { SchedulesRepository } from '../store/types.js';
-import type { JobHooks, JobOutcome } from '../jobs/runner.js';
+import type { JobHooks, JobOutcome, JobWork } from '../jobs/runner.js';
+import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import * as contract from './contracts/optimize.js';
 import { getLaw, type LawId } from '../laws/index.js';
@@ -69,15 +70,37 @@ export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule
   return { ...result, scheduleId: schedule.id };
 }
 
+/** A request as `resolveOptimizeRequest` makes it (the input a search job stores). */
+type ResolvedRequest = OptimizeRequest & { fit?: number };
+
 export default async function optimizeRoutes(app: FastifyInstance) {
   const runner = app.jobs;
   const pool = new OptimizePool();
   // A listening server starts its first worker now, so the first search does not wait for it.
   app.addHook('onListen', async () => pool.warm());
   app.addHook('onClose', async () => {
-    await runner.close('server stopped');
+    await runner.close(); // the running search stops before its worker goes (it stays queued for the next start)
     await pool.close();
   });
+
+  /** A search, counted in the metrics by space and outcome. */
+  const search = (resolved: ResolvedRequest, options: PoolRunOptions) =>
+    countOutcome(app.metrics.searches, { space: resolved.space ?? 'default' }, options.signal, pool.run(resolved, options));
+
+  /**
+   * The work of a search job, from its resolved request (the law params in it: a job resumed after
+   * a restart searches under the same params, even if their fit was deleted meanwhile).
+   */
+  const searchJob =
+    (resolved: ResolvedRequest): JobWork =>
+    async ({ signal, onProgress }: JobHooks): Promise<JobOutcome> => {
+      const result = toResult(await search(resolved, { signal, onProgress }));
+      const stored = await storeSearchResult(app.store.schedules, resolved, result);
+      const { lrs: _lrs, ...withoutLrs } = stored;
+      return { stored: withoutLrs, event: stored as unknown as Record<string, unknown>, bestLoss: result.predictedFinalLoss, scheduleId: stored.scheduleId };
+    };
+  // Searches run one at a time, in arrival order (serial jobs).
+  runner.define('optimize', { serial: true, resume: (request) => searchJob(request as unknown as ResolvedRequest) });
 
   app.post<{ Body: OptimizeBody; Querystring: { async?: number } }>(
     '/optimize-schedule',
@@ -85,20 +108,13 @@ export default async function optimizeRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const resolved = await resolveOptimizeRequest(app, request.body);
       if (request.query.async === 1) {
-        // Searches run one at a time, in arrival order (serial jobs).
-        const work = async ({ signal, onProgress }: JobHooks): Promise<JobOutcome> => {
-          const result = toResult(await pool.run(resolved, { signal, onProgress }));
-          const stored = await storeSearchResult(app.store.schedules, resolved, result);
-          const { lrs: _lrs, ...withoutLrs } = stored;
-          return { stored: withoutLrs, event: stored as unknown as Record<string, unknown>, bestLoss: result.predictedFinalLoss, scheduleId: stored.scheduleId };
-        };
-        const jobId = await runner.start('optimize', resolved as unknown as Record<string, unknown>, work, { serial: true });
+        const jobId = await runner.start('optimize', resolved as unknown as Record<string, unknown>, searchJob(resolved));
         return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
       }
       // A client that goes away stops its search.
       const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
       try {
-        const { lrs, lrsJson, ...stored } = await storeSearchResult(app.store.schedules, resolved, await pool.run(resolved, { signal, lrsJson: true }));
+        const { lrs, lrsJson, ...stored } = await storeSearchResult(app.store.schedules, resolved, await search(resolved, { signal, lrsJson: true }));
         // The lrs come as JSON text from the worker: serializing millions of them here would hold the event loop.
         const lrsText = lrsJson ?? Buffer.from(JSON.stringify(Array.from(lrs)));
         const body = Buffer.concat([Buffer.from('{"lrs":'), lrsText, Buffer.from(`,${JSON.stringify(stored).slice(1)}`)]);

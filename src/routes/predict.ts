@@ -1,18 +1,25 @@
 /**
- * GET /predict: the loss curve a law predicts for a schedule. Parameters come from a stored
- * fit (`fit=ID`) or directly (`law=mpl&params=...`); the schedule from a spec (`schedule=`)
- * or a stored curve (`curve=ID`, then also the metrics against its points).
+ * GET /predict (and POST /predict with the same parameters in a JSON body, for specs too long for
+ * a URL): the loss curve a law predicts for a schedule. Parameters come from a stored fit
+ * (`fit=ID`) or directly (`law=mpl&params=...`); the schedule from a spec (`schedule=`) or a stored
+ * curve (`curve=ID`, then also the metrics against its points).
+ *
+ * Every request is sized before any work (src/predict/budget.ts): over the answer or work limits it
+ * is a 400 naming the field to change (src/predict/limits.ts); small predictions run inline, the
+ * others on worker threads (src/workers/predict-pool.ts). Answers to specs are kept by canonical
+ * request (src/predict/answer-cache.ts), so a repeated prediction costs no computation.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, found } from '../errors.js';
 import { getLaw, LAW_IDS, LAW_OPTIONS, lawsWithOption, outOfDomain, type ParamSpec } from '../laws/index.js';
-import { evaluateMetrics } from '../fit/index.js';
 import type { LawId } from '../laws/law.js';
-import { withLrSchedule } from '../curves/schedule.js';
-import type { Curve } from '../store/types.js';
-import { evenSteps, sampleSteps } from '../schedule/expand.js';
-import { expandScheduleCached } from '../schedule/cache.js';
-import { parseSchedule, formatSchedule } from '../schedule/spec.js';
+import { formatSchedule, parseSpecText, type ScheduleSpec } from '../schedule/spec.js';
+import { AnswerCache } from '../predict/answer-cache.js';
+import { DEFAULT_POINTS, predictionJson, type FitInfo, type PredictTask } from '../predict/compute.js';
+import { expansionUsPerStep, lawPredictionCost, MAX_ANSWER_POINTS, placement, type PointsField, type PredictionSize } from '../predict/budget.js';
+import { checkAnswerSize, checkSpecLength, checkWork, sampledCount } from '../predict/limits.js';
+import { PredictPool } from '../workers/predict-pool.js';
+import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import * as contract from './contracts/predict.js';
 
 interface PredictQuery {
@@ -26,8 +33,10 @@ interface PredictQuery {
   every?: number;
 }
 
-/** Default number of evenly spaced steps in a predicted curve (plus the last step). */
-export const DEFAULT_POINTS = 500;
+type Store = FastifyInstance['store'];
+
+/** Answers to specs up to this long are cached by their canonical form. */
+const CACHED_SPEC_CHARS = 16 * 1024;
 
 function parseParams(raw: string, specs: readonly ParamSpec[]): number[] {
   const names = specs.map((p) => p.name);
@@ -41,27 +50,16 @@ function parseParams(raw: string, specs: readonly ParamSpec[]): number[] {
   return values;
 }
 
-/** The first step whose lr sum S(s) is positive (lrs are >= 0): before it the laws predict an infinite loss. */
-function firstLiveStep(lrs: Float64Array): number {
-  const first = lrs.findIndex((lr) => lr > 0);
-  return first < 0 ? lrs.length : first;
-}
-
-function parseSteps(raw: string, total: number): number[] {
+/** The steps of `steps=`, each in the schedule; a list longer than an answer may be is refused before it is parsed. */
+function parseSteps(raw: string, total: number, maxCount: number): number[] {
+  let commas = 0;
+  for (let i = raw.indexOf(','); i >= 0 && commas <= maxCount; i = raw.indexOf(',', i + 1)) commas++;
+  if (commas >= maxCount) throw badRequest(`steps lists more than ${maxCount.toLocaleString('en-US')} steps, over the limit of an answer: ask for fewer (over several requests, or every=N)`, 'steps');
   return raw.split(',').map((text) => {
     const s = text.trim() === '' ? NaN : Number(text);
     if (!Number.isInteger(s) || s < 0 || s >= total) throw badRequest(`steps: "${text}" is not a step of the schedule (an integer in 0..${total - 1})`, 'steps');
     return s;
   });
-}
-
-type Store = FastifyInstance['store'];
-
-/** The fit a prediction's parameters came from. */
-interface FitInfo {
-  id: number;
-  maxLr: number;
-  maxSteps: number;
 }
 
 /** The law and its parameters and options, from fit= or law=&params= (and the query's options). */
@@ -108,101 +106,99 @@ async function resolveLaw(store: Store, q: PredictQuery): Promise<LawChoice> {
   return { ...choice, lawOptions: queryLawOptions(q, choice.lawId, choice.lawOptions) };
 }
 
-/** The schedule: its lrs, its canonical spec (null for a curve without one) and the curve it came from. */
-interface ScheduleChoice {
-  lrs: Float64Array;
-  scheduleText: string | null;
-  curve?: Curve & { lrSchedule: Float64Array };
+/** Which schedule, sized without expanding it: a spec (grammar checked) or a stored curve's (its summary). */
+interface ScheduleSource {
+  /** The spec given (`schedule=`). */
+  spec?: ScheduleSpec;
+  curveId?: number;
+  /** The stored curve's spec, if it has one. */
+  curveSpec?: ScheduleSpec;
+  totalSteps: number;
+  expansionUsPerStep: number;
+  observedPoints: number;
 }
 
-/** Which schedule: a spec (`schedule=`) or a stored curve's (`curve=ID`). */
-async function resolveSchedule(store: Store, q: PredictQuery): Promise<ScheduleChoice> {
+async function resolveScheduleSource(store: Store, q: PredictQuery): Promise<ScheduleSource> {
   if ((q.schedule === undefined) === (q.curve === undefined)) throw badRequest('give exactly one of schedule=SPEC or curve=ID', 'schedule');
   if (q.schedule !== undefined) {
-    const spec = parseSchedule(q.schedule);
-    return { lrs: expandScheduleCached(spec), scheduleText: formatSchedule(spec) };
+    checkSpecLength(q.schedule);
+    // The grammar only: an expr's f is compiled where the schedule is expanded (mathjs stays off the event loop).
+    const spec = parseSpecText(q.schedule);
+    return { spec, totalSteps: spec.total, expansionUsPerStep: expansionUsPerStep(spec), observedPoints: 0 };
   }
-  const curve = withLrSchedule(found(await store.curves.get(q.curve!), 'curve', q.curve!, 'curve'));
-  // In the same canonical form as a given spec's echo.
-  const scheduleText = curve.schedule === null ? null : formatSchedule(parseSchedule(curve.schedule));
-  return { lrs: curve.lrSchedule, scheduleText, curve };
+  const summary = found(await store.curves.summary(q.curve!), 'curve', q.curve!, 'curve');
+  const spec = summary.schedule === null ? undefined : parseSpecText(summary.schedule);
+  const totalSteps = spec ? spec.total : summary.lastStep + 1;
+  return { curveId: summary.id, curveSpec: spec, totalSteps, expansionUsPerStep: expansionUsPerStep(spec), observedPoints: summary.pointCount };
 }
 
-/** At which steps: steps=, every=N, the curve's own steps, or an even grid; `live` is the first step with S(s) > 0. */
-function chooseSteps(q: PredictQuery, lrs: Float64Array, curve: ScheduleChoice['curve']): { steps: number[]; live: number } {
-  const total = lrs.length;
-  if (q.steps !== undefined && q.every !== undefined) throw badRequest('give steps=... or every=N, not both', 'steps');
-  // The default grids leave out the steps before any lr was applied (S(s) = 0, e.g. step 0 of a
-  // warmup from 0), where the laws predict an infinite loss.
-  const live = firstLiveStep(lrs);
-  const fromLive = (grid: number[]) => (grid.some((s) => s >= live) ? grid.filter((s) => s >= live) : grid.slice(-1));
-  let steps: number[];
-  if (q.steps !== undefined) steps = parseSteps(q.steps, total);
-  else if (q.every !== undefined) steps = fromLive(sampleSteps(total, q.every));
-  else if (curve) steps = [...curve.points.steps];
-  else steps = fromLive(evenSteps(total, DEFAULT_POINTS));
-  return { steps, live };
-}
-
-/** Extrapolation beyond the fit's data, and non-finite predictions at `withFinal` (the requested steps and the last). */
-function predictionWarnings(lrs: Float64Array, fitInfo: FitInfo | undefined, withFinal: number[], predicted: ArrayLike<number>, live: number): string[] {
-  const total = lrs.length;
-  const warnings: string[] = [];
-  if (fitInfo) {
-    let peak = 0;
-    for (const lr of lrs) if (lr > peak) peak = lr;
-    if (peak > fitInfo.maxLr * (1 + 1e-9)) {
-      warnings.push(`the schedule's peak lr ${peak} exceeds the largest lr the fit saw (${fitInfo.maxLr}): an extrapolation`);
-    }
-    if (total > 4 * fitInfo.maxSteps) {
-      warnings.push(`the schedule has ${total} steps, over 4x the longest fitted curve (${fitInfo.maxSteps}): an extrapolation`);
-    }
-  }
-  // Non-finite predictions (null in the JSON) among the requested steps and the last step.
-  const notFinite = withFinal.filter((_, i) => !Number.isFinite(predicted[i]!));
-  const beforeLr = notFinite.filter((s) => s < live);
-  if (beforeLr.length > 0) {
-    warnings.push(`the loss is infinite (null) at ${beforeLr.length} step(s) before any lr was applied (S(s) = 0), from step ${beforeLr[0]}`);
-  }
-  const unsuited = notFinite.length - beforeLr.length;
-  if (unsuited > 0) warnings.push(`the predicted loss is not finite (null) at ${unsuited} step(s): the parameters do not suit this schedule`);
-  return warnings;
-}
-
-/** The predicted curve for a query: the response body. */
-async function predict(store: Store, q: PredictQuery): Promise<Record<string, unknown>> {
-  const { lawId, params, lawOptions, fitInfo } = await resolveLaw(store, q);
-  const law = getLaw(lawId);
-  const { lrs, scheduleText, curve } = await resolveSchedule(store, q);
-  const total = lrs.length;
-  const { steps, live } = chooseSteps(q, lrs, curve);
-  const withFinal = steps[steps.length - 1] === total - 1 ? steps : [...steps, total - 1];
-
-  const predicted = law.predict(lrs, withFinal, params, lawOptions);
-  const loss = Array.from(predicted.subarray(0, steps.length));
-  const finalLoss = predicted[withFinal.length - 1]!;
-
-  const response: Record<string, unknown> = {
-    law: lawId,
-    params: Object.fromEntries(law.params.map((p, i) => [p.name, params[i]])),
-    ...(fitInfo ? { fit: fitInfo.id } : {}),
-    schedule: scheduleText,
-    totalSteps: total,
-    steps,
-    loss,
-    final: { step: total - 1, loss: finalLoss },
-    warnings: predictionWarnings(lrs, fitInfo, withFinal, predicted, live),
-  };
-  if (curve) {
-    const observed = { steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };
-    response.curve = curve.id;
-    response.observed = observed;
-    response.metrics = evaluateMetrics(law, params, { id: curve.id, name: curve.name, lrs, ...observed }, { lawOptions });
-  }
-  return response;
+/** The answer's size: how many points, and which field sets their number. */
+function predictionSize(q: PredictQuery, source: ScheduleSource, steps: number[] | undefined): PredictionSize {
+  const { totalSteps } = source;
+  let points: number;
+  let pointsField: PointsField;
+  if (steps) [points, pointsField] = [steps.length, 'steps'];
+  else if (q.every !== undefined) [points, pointsField] = [sampledCount(totalSteps, q.every), 'every'];
+  else if (source.curveId !== undefined) [points, pointsField] = [source.observedPoints, 'curve'];
+  else [points, pointsField] = [sampledCount(totalSteps, Math.max(1, Math.ceil(totalSteps / DEFAULT_POINTS))), 'default'];
+  const scheduleField = source.curveId === undefined ? 'schedule' : 'curve';
+  return { totalSteps, scheduleField, expansionUsPerStep: source.expansionUsPerStep, points, pointsField, every: q.every, observedPoints: source.observedPoints };
 }
 
 export default async function predictRoutes(app: FastifyInstance) {
   const { store } = app;
-  app.get<{ Querystring: PredictQuery }>('/predict', { schema: contract.predict }, async (request) => predict(store, request.query));
+  const pool = new PredictPool();
+  const answers = new AnswerCache();
+  app.addHook('onListen', async () => pool.warm());
+  app.addHook('onClose', async () => {
+    answers.clear();
+    await pool.close();
+  });
+
+  /** Size, check, then answer from the cache, inline or on the pool. */
+  async function predict(q: PredictQuery, request: FastifyRequest, reply: FastifyReply) {
+    const { lawId, params, lawOptions, fitInfo } = await resolveLaw(store, q);
+    const source = await resolveScheduleSource(store, q);
+    if (q.steps !== undefined && q.every !== undefined) throw badRequest('give steps=... or every=N, not both', 'steps');
+    const steps = q.steps === undefined ? undefined : parseSteps(q.steps, source.totalSteps, MAX_ANSWER_POINTS);
+    const size = predictionSize(q, source, steps);
+    checkAnswerSize(size, source.curveId);
+    const estimatedUs = checkWork(lawId, lawPredictionCost(getLaw(lawId)), size, source.curveId);
+
+    const task: PredictTask = { law: lawId, params, lawOptions, fitInfo, spec: source.spec, steps, every: q.every };
+    // Not kept: answers to stored curves (a deleted curve's id may name another one later) and to long specs (formatting them takes ms).
+    const cacheable = source.spec !== undefined && q.schedule!.length <= CACHED_SPEC_CHARS;
+    const key = cacheable ? JSON.stringify([lawId, params, lawOptions, fitInfo ?? null, formatSchedule(source.spec!), steps ?? null, q.every ?? null]) : undefined;
+    const cached = key === undefined ? undefined : answers.get(key);
+    if (cached) return sendJson(reply, cached);
+    if (source.curveId !== undefined) task.curve = found(await store.curves.get(source.curveId), 'curve', source.curveId, 'curve');
+
+    const where = placement(estimatedUs, source.spec ?? source.curveSpec);
+    const json = where === 'inline' ? predictionJson(task) : await onPool(task, where === 'heavy', request, reply);
+    if (key !== undefined) answers.set(key, json);
+    return sendJson(reply, json);
+  }
+
+  /** A prediction on the pool; a heavy one stops when its client goes away. */
+  async function onPool(task: PredictTask, heavy: boolean, request: FastifyRequest, reply: FastifyReply): Promise<Uint8Array> {
+    if (!heavy) return pool.run(task);
+    const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
+    try {
+      return await pool.run(task, { heavy, signal });
+    } catch (error) {
+      throw clientGoneError(signal, error);
+    } finally {
+      release();
+    }
+  }
+
+  app.get<{ Querystring: PredictQuery }>('/predict', { schema: contract.predict, config: { heavy: true } }, (request, reply) => predict(request.query, request, reply));
+  app.post<{ Body: PredictQuery }>('/predict', { schema: contract.predictPost, bodyLimit: contract.PREDICT_BODY_LIMIT, config: { heavy: true, read: true } }, (request, reply) =>
+    predict(request.body, request, reply),
+  );
+}
+
+/** The answer's JSON bytes as they are (no serializer). */
+function sendJson(reply: FastifyReply, json: Uint8Array) {
+  return reply.type('application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
 }

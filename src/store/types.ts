@@ -70,8 +70,17 @@ export interface StoredJob {
   result: Record<string, unknown> | null;
   error: string | null;
   scheduleId: number | null;
+  /** Starts of its work not given back by a clean stop (see JobsRepository.markRunning and requeue). */
+  attempts: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** How many jobs of a kind are in an unfinished status (queue depth). */
+export interface UnfinishedCount {
+  kind: string;
+  status: 'queued' | 'running';
+  count: number;
 }
 
 export interface Page<T> {
@@ -115,14 +124,29 @@ export interface JobsRepository {
   /** A new job, queued. */
   insert(kind: string, request: Record<string, unknown>): Promise<StoredJob>;
   get(id: number): Promise<StoredJob | undefined>;
+  /** The job's work starts: running, one more attempt. */
   markRunning(id: number): Promise<void>;
   updateProgress(id: number, progress: number, bestLoss: number | null): Promise<void>;
   markDone(id: number, result: Record<string, unknown>, bestLoss: number | null, scheduleId: number | null): Promise<void>;
   markFailed(id: number, error: string): Promise<void>;
   /** The job was cancelled; `reason` (e.g. 'cancelled') is kept as its error. */
   markCancelled(id: number, reason: string): Promise<void>;
-  /** Jobs left queued or running (by a previous process) fail with `reason`. Returns how many. */
-  failUnfinished(reason: string): Promise<number>;
+  /**
+   * The job waits again (queued, progress and best loss reset): its work was stopped, to be started
+   * again. `giveBackAttempt`: the stop was the server's own (a clean shutdown), not the job's doing,
+   * so the start it interrupted does not count against its retry.
+   */
+  requeue(id: number, giveBackAttempt: boolean): Promise<void>;
+  /** Jobs left queued or running (by a previous process), oldest first. */
+  unfinished(): Promise<StoredJob[]>;
+  /** Queued and running jobs counted by kind and status (only the pairs that have any). */
+  unfinishedCounts(): Promise<UnfinishedCount[]>;
+}
+
+/** How to open a store (every engine). */
+export interface StoreOptions {
+  /** Largest size of the database in bytes; writes beyond it fail with StorageFullError. Unset or 0: no limit but the disk. */
+  maxBytes?: number;
 }
 
 export interface Store {

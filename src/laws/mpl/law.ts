@@ -64,6 +64,8 @@ export const mplLaw: Law<MplOptions> = {
   fit: { methods: ['map', 'reference', 'adam', 'converged'], defaultMethod: 'map', refine: 'lm', maxIterations: 200 },
   start: MPL_START,
   optimizable: true,
+  // The fast evaluator's preparation and moments per step, its near terms per evaluated step.
+  predictionCost: { perStepUs: 0.4, perPointUs: 6 },
   predict: predictMpl,
   predictWithJacobian: predictMplWithJacobian,
   // With lr' = k lr: S' = k S, so A' S'^-alpha = A' k^-alpha S^-alpha; the drop term's steps scale by

@@ -1,7 +1,14 @@
-/** Contract of GET /predict: the loss curve a law predicts for a schedule. */
+/** Contract of GET /predict and POST /predict (the same parameters in a JSON body): the loss curve a law predicts for a schedule. */
 import { LAW_IDS } from '../../laws/ids.js';
 import { LAW_OPTIONS, lawsWithOption } from '../../laws/index.js';
+import { MAX_ANSWER_POINTS, MAX_PREDICTION_US } from '../../predict/budget.js';
+import { MAX_HEADER_BYTES } from '../../plugins/problem.js';
 import { json, problem } from './common.js';
+
+/** Largest POST /predict body: room for long specs and step lists, far below the upload limit. */
+export const PREDICT_BODY_LIMIT = 4 * 1024 * 1024;
+
+const maxPoints = MAX_ANSWER_POINTS.toLocaleString('en-US');
 
 export const predictQuery = {
   type: 'object',
@@ -22,11 +29,11 @@ export const predictQuery = {
     ),
     schedule: { type: 'string', description: 'A schedule spec (or give curve).' },
     curve: { type: 'integer', minimum: 1, description: 'A stored curve: its schedule, and metrics against its points (or give schedule).' },
-    steps: { type: 'string', description: 'Comma-separated steps, answered in the order given (repeats kept).' },
+    steps: { type: 'string', description: `Comma-separated steps, answered in the order given (repeats kept); at most ${maxPoints}.` },
     every: {
       type: 'integer',
       minimum: 1,
-      description: 'Every N-th step plus the last. Default about 500 evenly spaced steps plus the last. Both leave out the steps with S(s) = 0.',
+      description: `Every N-th step plus the last, at most ${maxPoints} points. Default about 500 evenly spaced steps plus the last. Both leave out the steps with S(s) = 0.`,
     },
   },
 } as const;
@@ -67,8 +74,27 @@ export const Prediction = {
 export const predict = {
   summary: 'Predict the loss curve of a schedule.',
   description:
-    "Parameters from a stored fit (`fit`) or given directly (`law` + `params`, e.g. the\npublished ones). The schedule from a spec (`schedule`) or a stored curve (`curve`, then\nthe prediction is made at its logged steps by default and `metrics` compares it with the\nobserved points). `final` is always the prediction at the schedule's last step.\nWarnings flag extrapolation beyond a fit: a peak lr above the largest lr it saw, or a\nschedule over 4x its longest curve; and any step whose predicted loss is not finite. The\ndefault steps (and `every`) leave out the steps before any lr was applied (S(s) = 0, e.g.\nstep 0 of a warmup from 0), where the laws predict an infinite loss. `params` must lie in\nthe law's domain (mpl: L0, A, B, gamma >= 0 and alpha, C, beta > 0; lra: L0, A, C >= 0\nand alpha > 0), else 400.\n",
+    "Parameters from a stored fit (`fit`) or given directly (`law` + `params`, e.g. the\npublished ones). The schedule from a spec (`schedule`) or a stored curve (`curve`, then\nthe prediction is made at its logged steps by default and `metrics` compares it with the\nobserved points). `final` is always the prediction at the schedule's last step.\nWarnings flag extrapolation beyond a fit: a peak lr above the largest lr it saw, or a\nschedule over 4x its longest curve; and any step whose predicted loss is not finite. The\ndefault steps (and `every`) leave out the steps before any lr was applied (S(s) = 0, e.g.\nstep 0 of a warmup from 0), where the laws predict an infinite loss. `params` must lie in\nthe law's domain (mpl: L0, A, B, gamma >= 0 and alpha, C, beta > 0; lra: L0, A, C >= 0\nand alpha > 0), else 400.\n" +
+    `\n**Limits.** An answer has at most ${maxPoints} predicted points (and, with \`curve\`, at most ${maxPoints} observed ones),\n` +
+    `and one prediction's estimated computation (per schedule step and per predicted point, in the law's cost terms) at most\n` +
+    `${MAX_PREDICTION_US / 1e6} s of one core: over either, 400 naming the field to change (\`every\`, \`steps\`, \`schedule\` or \`curve\`), the\n` +
+    'limit and the value that fits (a larger `every`, fewer steps, a shorter schedule). Predictions of more than a few ms run\n' +
+    'on worker threads; answers to repeated requests come from a cache. A spec too long for a URL can be sent to `POST /predict`.\n',
   tags: ['predict'],
   querystring: predictQuery,
   'x-response': { 200: json('Predicted curve.', { $ref: 'Prediction#' }), 400: problem, 404: problem },
+} as const;
+
+/** POST /predict: the query's parameters as a JSON object (strict types: numbers as numbers), e.g. for a 1000-knot piecewise spec. */
+export const predictBody = { ...predictQuery, additionalProperties: false } as const;
+
+export const predictPost = {
+  summary: 'Predict the loss curve of a schedule (parameters in the body).',
+  description:
+    'GET /predict with its parameters in a JSON body instead of the query string, for schedules too long for a URL\n' +
+    `(the request line and headers may take ${MAX_HEADER_BYTES / 1024} KiB). Same answer, same limits; the body may take ${PREDICT_BODY_LIMIT / 1024 / 1024} MiB.\n` +
+    'Types are strict: `fit`, `curve` and `every` are JSON integers, `params` and `steps` comma-separated strings as in the query.\n',
+  tags: ['predict'],
+  body: predictBody,
+  'x-response': { 200: json('Predicted curve.', { $ref: 'Prediction#' }), 400: problem, 404: problem, 413: problem },
 } as const;

@@ -61,8 +61,11 @@ export function checkDbPath(path: string): void {
   }
 }
 
-/** Open (creating if needed) the database at `path` and bring its schema up to date. */
-export function openDb(path: string, migrationsDir = projectPath('migrations')): Db {
+/**
+ * Open (creating if needed) the database at `path` and bring its schema up to date. `maxBytes`:
+ * the largest size of the file (SQLite's max_page_count); 0: as large as the disk allows.
+ */
+export function openDb(path: string, migrationsDir = projectPath('migrations'), maxBytes = 0): Db {
   checkDbPath(path);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
@@ -70,6 +73,11 @@ export function openDb(path: string, migrationsDir = projectPath('migrations')):
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, migrationsDir);
+  if (maxBytes > 0) {
+    // Writes past it fail with SQLITE_FULL, as on a full disk (a file already larger keeps its size).
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+  }
   return db;
 }
 

@@ -1,6 +1,6 @@
-/** Jobs on SQLite: status, progress, best loss so far (optimize), and the result or error. */
+/** Jobs on SQLite: status, progress, best loss so far (optimize), attempts, and the result or error. */
 import type { Db } from './db.js';
-import type { JobStatus, JobsRepository, StoredJob } from '../types.js';
+import type { JobStatus, JobsRepository, StoredJob, UnfinishedCount } from '../types.js';
 
 interface JobRow {
   id: number;
@@ -12,6 +12,7 @@ interface JobRow {
   result: string | null;
   error: string | null;
   schedule_id: number | null;
+  attempts: number;
   created_at: string;
   updated_at: string;
 }
@@ -27,6 +28,7 @@ function fromRow(row: JobRow): StoredJob {
     result: row.result === null ? null : JSON.parse(row.result),
     error: row.error,
     scheduleId: row.schedule_id,
+    attempts: row.attempts,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -51,7 +53,7 @@ export class SqliteJobs implements JobsRepository {
   }
 
   async markRunning(id: number): Promise<void> {
-    this.db.prepare(`UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ?`).run(now(), id);
+    this.db.prepare(`UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?`).run(now(), id);
   }
 
   async updateProgress(id: number, progress: number, bestLoss: number | null): Promise<void> {
@@ -72,7 +74,24 @@ export class SqliteJobs implements JobsRepository {
     this.db.prepare(`UPDATE jobs SET status = 'cancelled', error = ?, updated_at = ? WHERE id = ?`).run(reason, now(), id);
   }
 
-  async failUnfinished(reason: string): Promise<number> {
-    return this.db.prepare(`UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE status IN ('queued', 'running')`).run(reason, now()).changes;
+  async requeue(id: number, giveBackAttempt: boolean): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE jobs SET status = 'queued', progress = 0, best_loss = NULL,
+           attempts = CASE WHEN ? AND attempts > 0 THEN attempts - 1 ELSE attempts END, updated_at = ?
+         WHERE id = ? AND status IN ('queued', 'running')`,
+      )
+      .run(giveBackAttempt ? 1 : 0, now(), id);
+  }
+
+  async unfinished(): Promise<StoredJob[]> {
+    const rows = this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY id`).all() as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  async unfinishedCounts(): Promise<UnfinishedCount[]> {
+    return this.db
+      .prepare(`SELECT kind, status, COUNT(*) AS count FROM jobs WHERE status IN ('queued', 'running') GROUP BY kind, status ORDER BY kind, status`)
+      .all() as UnfinishedCount[];
   }
 }
