@@ -5,10 +5,13 @@
  * parts of a request that are text (querystring, path params, headers); the body's has no type
  * coercion, so `"1"` is not the number 1 in a JSON body. A path/query property typed as a number
  * with a `pattern` has its pattern checked against its text before coercion (ajv would coerce `1e1`
- * to 10 first and never check it).
+ * to 10 first and never check it); one typed as an integer without a pattern of its own must be
+ * written in decimal digits (INTEGER_TEXT), so `0x10`, `1e1`, `1.0` or ` 1` are not integers.
  *
  * JSON bodies: parsed with JSON.parse; a `__proto__` key (or `constructor.prototype`) anywhere is
- * a 400 that names it, not "not valid JSON".
+ * a 400 that names it, not "not valid JSON"; so is a number beyond float64 (`1e309`, which
+ * JSON.parse makes Infinity, stored as null) and a string or key holding a lone UTF-16 surrogate
+ * (`"\ud800"`, not Unicode text: SQLite would store it as U+FFFD).
  */
 import AjvCompiler from '@fastify/ajv-compiler';
 import { errorCodes } from 'fastify';
@@ -50,12 +53,20 @@ interface TextPattern {
   re: RegExp;
 }
 
-/** The non-string properties of an object schema that declare a `pattern` (of their text). */
+/** The text of an integer in a path or query string, unless its schema gives its own pattern: decimal digits, maybe signed. */
+export const INTEGER_TEXT = '^[+-]?[0-9]+$';
+
+/** The text of a number in a path or query string, unless its schema gives its own pattern: plain decimal, maybe with an exponent (no 0x, Infinity, blanks). */
+export const NUMBER_TEXT = '^[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?$';
+
+/** The non-string properties of an object schema with a pattern for their text (their own, else INTEGER_TEXT or NUMBER_TEXT). */
 function textPatterns(schema: any): TextPattern[] {
   const properties: Record<string, any> = schema && typeof schema === 'object' && schema.properties ? schema.properties : {};
-  return Object.entries(properties).flatMap(([name, p]) =>
-    p && typeof p.pattern === 'string' && p.type !== 'string' ? [{ name, pattern: p.pattern as string, re: new RegExp(p.pattern, 'u') }] : [],
-  );
+  return Object.entries(properties).flatMap(([name, p]) => {
+    if (!p || p.type === 'string') return [];
+    const pattern = typeof p.pattern === 'string' ? p.pattern : p.type === 'integer' ? INTEGER_TEXT : p.type === 'number' ? NUMBER_TEXT : undefined;
+    return pattern === undefined ? [] : [{ name, pattern, re: new RegExp(pattern, 'u') }];
+  });
 }
 
 /** `validate`, first checking the text of each property of `checks` against its pattern. */
@@ -64,7 +75,7 @@ function withTextPatterns(checks: TextPattern[], validate: Validate): Validate {
     for (const { name, pattern, re } of checks) {
       const raw = data?.[name];
       if (typeof raw === 'string' && !re.test(raw)) {
-        wrapped.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/pattern`, keyword: 'pattern', params: { pattern }, message: `must be written as plain decimal digits (pattern "${pattern}")` }];
+        wrapped.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/pattern`, keyword: 'pattern', params: { pattern }, message: `must be written as a plain decimal ${pattern === NUMBER_TEXT ? 'number' : 'integer'} (pattern "${pattern}")` }];
         return false;
       }
     }
@@ -75,11 +86,28 @@ function withTextPatterns(checks: TextPattern[], validate: Validate): Validate {
   return wrapped;
 }
 
-/** The field of the first `__proto__` or `constructor.prototype` key in `value`, if any. */
-function forbiddenKey(value: unknown): string | undefined {
+/** A lone UTF-16 surrogate (in `u` mode a pair is one code point, outside the range). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** `text` with its lone surrogates written as `\uXXXX`, for a message. */
+const escapeSurrogates = (text: string) => text.replace(/[\uD800-\uDFFF]/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+
+/**
+ * The first problem in a parsed JSON body, if any: a `__proto__` or `constructor.prototype` key,
+ * and with `strict` (the text has a `\u` escape or a long number) a number out of float64 range or
+ * a key or string with a lone surrogate. Without recursion, so any nesting is fine.
+ */
+function bodyProblem(value: unknown, strict: boolean): Error | undefined {
+  const field = (path: string) => clip(escapeSurrogates(path || 'body'));
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length > 0) {
     const [node, path] = stack.pop()!;
+    if (strict && typeof node === 'number' && !Number.isFinite(node)) {
+      return badRequest(`the number at ${field(path)} is beyond the float64 range (about 1.8e308): JSON numbers must be finite`, field(path));
+    }
+    if (strict && typeof node === 'string' && LONE_SURROGATE.test(node)) {
+      return badRequest(`the string at ${field(path)} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape): strings must be Unicode text`, field(path));
+    }
     if (node === null || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
       node.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
@@ -88,8 +116,14 @@ function forbiddenKey(value: unknown): string | undefined {
     for (const key of Object.keys(node)) {
       const at = path ? `${path}.${key}` : key;
       const child = (node as Record<string, unknown>)[key];
-      if (key === '__proto__') return at;
-      if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) return `${at}.prototype`;
+      if (key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype'))) {
+        const where = key === '__proto__' ? at : `${at}.prototype`;
+        const name = key === '__proto__' ? '__proto__' : 'constructor.prototype';
+        return badRequest(`key "${name}" is not allowed in a JSON body (at ${field(where)}): it could set an object's prototype`, field(where));
+      }
+      if (strict && LONE_SURROGATE.test(key)) {
+        return badRequest(`the key at ${field(at)} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape): keys must be Unicode text`, field(at));
+      }
       stack.push([child, at]);
     }
   }
@@ -106,13 +140,13 @@ export function parseJsonBody(_request: unknown, body: string | Buffer, done: (e
   } catch {
     return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined);
   }
-  // Only a body that mentions either key (or escapes one) can hold it.
-  if (/__proto__|constructor|\\u/.test(text)) {
-    const field = forbiddenKey(value);
-    if (field !== undefined) {
-      const key = field.endsWith('.prototype') ? 'constructor.prototype' : '__proto__';
-      return done(badRequest(`key "${key}" is not allowed in a JSON body (at ${clip(field)}): it could set an object's prototype`, clip(field)), undefined);
-    }
+  // Only a body that mentions either key, or has a \u escape (of a key or a lone surrogate), can hold a
+  // forbidden key or a lone surrogate; only one with an exponent of 3 digits or a run of 100 digits can
+  // hold a number beyond float64 (below that, |x| < 1e100 * 1e99).
+  const strict = /\\u|[eE]\+?\d{3}|\d{100}/.test(text);
+  if (strict || /__proto__|constructor/.test(text)) {
+    const problem = bodyProblem(value, strict);
+    if (problem) return done(problem, undefined);
   }
   done(null, value);
 }

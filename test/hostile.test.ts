@@ -178,12 +178,16 @@ test('issue 12: optimize params of 1e308 or peakLr 1e308 are a 400 naming the fi
   }
 });
 
-test('issue 12: a huge CR-only CSV is a 400 whose detail echoes at most a short prefix of the body', async () => {
+test('issue 12: a huge one-line CSV is a 400 whose detail echoes at most a short prefix of the body; CR-only line ends are accepted', async () => {
   const { app, close } = await testApp();
   try {
     const rows = ['step,loss'];
     for (let i = 0, n = 9; n < 11_800_000; i++) n += rows[rows.push(`${i},${(4 - i * 1e-7).toFixed(6)}`) - 1]!.length + 1;
-    const payload = rows.join('\r');
+    // The 11.8 MB CR-only CSV of the issue is now read (old Mac line ends); with no line ends at all it is one huge header.
+    const crOnly = await app.inject({ method: 'POST', url: '/curves?name=cr&schedule=constant:peak=3e-4,total=200000', headers: { 'content-type': 'text/csv' }, payload: rows.slice(0, 100_001).join('\r') });
+    assert.equal(crOnly.statusCode, 201, crOnly.body.slice(0, 300));
+    assert.equal(crOnly.json().pointCount, 100_000);
+    const payload = rows.join(';');
     const res = await app.inject({ method: 'POST', url: '/curves?name=cr', headers: { 'content-type': 'text/csv' }, payload });
     assert.equal(res.statusCode, 400);
     assert.ok(res.body.length < 1000, `${res.body.length} bytes of problem`);
@@ -488,6 +492,21 @@ test('issue 12 (11): a full database or disk is a 507 problem+json saying so, an
     const first = list.json().items[0].id;
     assert.equal((await app.inject({ method: 'DELETE', url: `/curves/${first}` })).statusCode, 204);
     assert.equal((await app.inject({ method: 'POST', url: '/curves', payload: { name: 'after-delete', points } })).statusCode, 201);
+  } finally {
+    await close();
+  }
+});
+
+test('issue 12 (10): number-typed query parameters are plain decimal too: lambda=0x10 or Infinity is a 400 naming lambda', async () => {
+  const { app, close } = await testApp();
+  try {
+    for (const lambda of ['0x10', 'Infinity', '%201', '1e']) {
+      const res = await app.inject({ method: 'GET', url: `/predict?law=lra&params=2,0.5,0.5,100&schedule=constant:peak=1e-3,total=100&lambda=${lambda}` });
+      assert.equal(res.statusCode, 400, `lambda=${lambda}: ${res.body}`);
+      assert.equal(res.json().field, 'lambda');
+    }
+    const ok = await app.inject({ method: 'GET', url: '/predict?law=lra&params=2,0.5,0.5,100&schedule=constant:peak=1e-3,total=100&lambda=0.999' });
+    assert.equal(ok.statusCode, 200, ok.body);
   } finally {
     await close();
   }

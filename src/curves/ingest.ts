@@ -73,12 +73,13 @@ function checkUpload(upload: CurveUpload) {
   if (upload.schedule !== undefined && upload.schedule !== null && typeof upload.schedule !== 'string') {
     throw badRequest('schedule must be a schedule spec string', 'schedule');
   }
+  // A number: a JSON body is not coerced ("0x10" or " " are no steps) and a query's text is already one (the route's schema).
   let warmupSteps: number | null = null;
-  if (upload.warmupSteps !== undefined && upload.warmupSteps !== null && upload.warmupSteps !== '') {
-    warmupSteps = typeof upload.warmupSteps === 'string' ? Number(upload.warmupSteps) : (upload.warmupSteps as number);
-    if (typeof warmupSteps !== 'number' || !Number.isInteger(warmupSteps) || warmupSteps < 0) {
+  if (upload.warmupSteps !== undefined && upload.warmupSteps !== null) {
+    if (typeof upload.warmupSteps !== 'number' || !Number.isInteger(upload.warmupSteps) || upload.warmupSteps < 0) {
       throw badRequest(`warmupSteps must be a non-negative integer, got ${quote(upload.warmupSteps)}`, 'warmupSteps');
     }
+    warmupSteps = upload.warmupSteps + 0; // -0 is 0
   }
   const meta = upload.meta ?? {};
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badRequest('meta must be a JSON object', 'meta');

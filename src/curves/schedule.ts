@@ -3,7 +3,7 @@
  * otherwise rebuilt from the logged lr values.
  */
 import { badRequest } from '../errors.js';
-import { expandSchedule } from '../schedule/expand.js';
+import { expandSchedule, lerp, warmupLr } from '../schedule/expand.js';
 import { MAX_TOTAL_STEPS, parseSchedule, ScheduleError } from '../schedule/spec.js';
 import type { PointColumns } from './points.js';
 
@@ -84,7 +84,7 @@ export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Fl
   }
   const lrs = new Float64Array(lastStep + 1);
   for (let s = 0; s < firstStep; s++) {
-    lrs[s] = s < warmupSteps ? (warmupSteps <= 1 ? firstLr : (firstLr * s) / (warmupSteps - 1)) : firstLr;
+    lrs[s] = s < warmupSteps ? warmupLr(firstLr, warmupSteps, s) : firstLr;
   }
   for (let k = 0; k < known.length; k++) {
     const s0 = stepOf(k);
@@ -93,7 +93,7 @@ export function scheduleFromLoggedLrs(points: PointColumns, warmupSteps = 0): Fl
     if (k + 1 < known.length) {
       const s1 = stepOf(k + 1);
       const v1 = lrOf(k + 1);
-      for (let s = s0 + 1; s < s1; s++) lrs[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
+      for (let s = s0 + 1; s < s1; s++) lrs[s] = lerp(v0, v1, s - s0, s1 - s0);
     } else {
       for (let s = s0 + 1; s <= lastStep; s++) lrs[s] = v0; // last logged lr holds to the end
     }

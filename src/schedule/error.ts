@@ -7,7 +7,7 @@ export class ScheduleError extends Error {
   constructor(message: string, key = 'schedule') {
     super(message);
     this.name = 'ScheduleError';
-    // A key is user text (an unknown key names itself): never echoed whole.
-    this.key = clip(key, 100);
+    // A key is user text (an unknown key names itself): never echoed whole; an empty one (`constant:=1`) names the spec.
+    this.key = key === '' ? 'schedule' : clip(key, 100);
   }
 }

@@ -7,9 +7,33 @@
 import { exprNames, parseSchedule, ScheduleError, type ExprSpec, type ScheduleSpec } from './spec.js';
 import { compileExpr } from './expr.js';
 
-/** Linear warmup from 0: `peak * s / (warmup - 1)`, reaching peak at step warmup-1. */
-function warmupLr(peak: number, warmup: number, s: number): number {
-  return warmup <= 1 ? peak : (peak * s) / (warmup - 1);
+/**
+ * `a + (b - a) * num / den` for `0 <= num <= den`, in that order of operations, except that it is
+ * exactly `b` at `num = den` (rounding could step past b, e.g. below a final lr of 0) and that a
+ * product overflowing float64 (lrs near 1e308) is avoided by dividing first.
+ */
+export function lerp(a: number, b: number, num: number, den: number): number {
+  if (num === den) return b;
+  const value = a + ((b - a) * num) / den;
+  return Number.isFinite(value) ? value : a + (b - a) * (num / den);
+}
+
+/**
+ * `value` kept between `a` and `b`, where the exact value of a decay from a to b lies: rounding can
+ * step past them by an ulp (halving a subnormal `peak - final` in a cosine gave lr -5e-324), and
+ * only such values change.
+ */
+function within(value: number, a: number, b: number): number {
+  const lo = a < b ? a : b;
+  const hi = a < b ? b : a;
+  return value < lo ? lo : value > hi ? hi : value;
+}
+
+/** Linear warmup from 0: `peak * s / (warmup - 1)`, reaching peak at step warmup-1 (huge peaks divided first). */
+export function warmupLr(peak: number, warmup: number, s: number): number {
+  if (warmup <= 1) return peak;
+  const value = (peak * s) / (warmup - 1);
+  return Number.isFinite(value) ? value : peak * (s / (warmup - 1));
 }
 
 function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' | 'expr' }>, s: number): number {
@@ -19,11 +43,11 @@ function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' | 'expr' }>, 
       return peak;
     case 'cosine': {
       const { final } = spec;
-      return final + 0.5 * (peak - final) * (1 + Math.cos((Math.PI * (s - warmup)) / (total - warmup)));
+      return within(final + 0.5 * (peak - final) * (1 + Math.cos((Math.PI * (s - warmup)) / (total - warmup))), peak, final);
     }
     case 'linear': {
       const span = total - 1 - warmup;
-      return span <= 0 ? peak : peak + ((spec.final - peak) * (s - warmup)) / span;
+      return span <= 0 ? peak : lerp(peak, spec.final, s - warmup, span);
     }
     case 'wsd': {
       const { decayStart, final } = spec;
@@ -31,13 +55,13 @@ function decayLr(spec: Exclude<ScheduleSpec, { family: 'piecewise' | 'expr' }>, 
       const span = total - decayStart;
       switch (spec.shape) {
         case 'exp':
-          return peak ** ((total - s) / span) * final ** ((s - decayStart) / span);
+          return within(peak ** ((total - s) / span) * final ** ((s - decayStart) / span), peak, final);
         case 'linear':
-          return peak + ((final - peak) * (s - decayStart)) / span;
+          return lerp(peak, final, s - decayStart, span);
         case 'cosine':
-          return final + 0.5 * (peak - final) * (1 + Math.cos((Math.PI * (s - decayStart)) / span));
+          return within(final + 0.5 * (peak - final) * (1 + Math.cos((Math.PI * (s - decayStart)) / span)), peak, final);
         case 'sqrt':
-          return final + (peak - final) * (1 - Math.sqrt((s - decayStart) / span));
+          return within(final + (peak - final) * (1 - Math.sqrt((s - decayStart) / span)), peak, final);
       }
       break;
     }
@@ -62,7 +86,7 @@ export function interpolateKnots(steps: ArrayLike<number>, values: ArrayLike<num
     const s1 = steps[i + 1]!;
     const v0 = values[i]!;
     const v1 = values[i + 1]!;
-    for (let s = s0; s <= s1; s++) out[s] = v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
+    for (let s = s0; s <= s1; s++) out[s] = lerp(v0, v1, s - s0, s1 - s0);
   }
   return out;
 }

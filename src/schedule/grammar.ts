@@ -57,12 +57,12 @@ const FAMILY_KEYS: Record<Exclude<Family, 'piecewise' | 'expr'>, { required: str
 /** A decimal number, optionally with an exponent: no hex/binary/octal, Infinity or empty text (which Number() takes). */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** `key` names the value in the message; `field` is the spec key at fault (a knot's is `knots`). */
+/** `key` names the value in the message; `field` is the spec key at fault (a knot's is `knots`). -0 is 0 (the canonical form writes 0). */
 function parseNumber(raw: string, key: string, field = key): number {
   const text = raw.trim();
   const value = DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(value)) throw new ScheduleError(`${clip(key)}=${clip(raw)} is not a finite decimal number`, field);
-  return value;
+  return value + 0;
 }
 
 function parseStep(raw: string, key: string, field = key): number {
@@ -169,7 +169,8 @@ export function parseSpecText(input: string): ScheduleSpec {
   const body = text.slice(colon + 1);
   if (family === 'piecewise') return parsePiecewise(body);
   if (family === 'expr') return parseExpr(body);
-  if (!(family in FAMILY_KEYS)) {
+  // Own keys only: `constructor`, `toString`... are in every object, and no family.
+  if (!Object.hasOwn(FAMILY_KEYS, family)) {
     throw new ScheduleError(`unknown schedule family "${clip(family)}" (known: ${FAMILIES.join(', ')})`, 'family');
   }
   const allowed = FAMILY_KEYS[family as keyof typeof FAMILY_KEYS];
