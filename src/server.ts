@@ -12,6 +12,7 @@ import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { checkStorePath } from './store/index.js';
 import { initBackend, backendNotes } from './optimize/backend.js';
+import { preloadExprParser } from './schedule/expr.js';
 
 /** Below the 30 s a supervisor (systemd, Kubernetes) usually waits after SIGTERM before SIGKILL. */
 const STOP_LIMIT_MS = 25_000;
@@ -39,6 +40,8 @@ try {
 // Load the optimizer's TensorFlow.js backend first, so the log says which one serves requests. Before
 // the app: loading it holds the event loop for a while, which the app's load shedding would count.
 const backend = await initBackend();
+// The expr family's parser (mathjs) loads in about a second: now, not inside the first request that uses it.
+preloadExprParser();
 
 let app: Awaited<ReturnType<typeof buildApp>>;
 try {

@@ -511,3 +511,30 @@ test('issue 12 (10): number-typed query parameters are plain decimal too: lambda
     await close();
   }
 });
+
+test('issue 12 (1): /schedules/expand bounds its answer and an expr spec bounds its inline work; uploads too', async () => {
+  const { app, close } = await testApp();
+  try {
+    const expand = (spec: string, every?: number) =>
+      app.inject({ method: 'GET', url: `/schedules/expand?schedule=${encodeURIComponent(spec)}${every ? `&every=${every}` : ''}` });
+    const dense = await expand('cosine:peak=3e-4,total=10000000,final=1e-5', 1);
+    assert.equal(dense.statusCode, 400);
+    assert.equal(dense.json().field, 'every');
+    assert.match(dense.json().detail, /every=100 or more/);
+    const thinned = await expand('cosine:peak=3e-4,total=10000000,final=1e-5');
+    assert.equal(thinned.statusCode, 200);
+    assert.ok(thinned.json().lrs.length <= 100_001);
+    const longF = `expr:total=10000000,peak=1,f=${'peak*'.repeat(100)}1`;
+    const refused = await expand(longF, 1_000_000);
+    assert.equal(refused.statusCode, 400, refused.body.slice(0, 300));
+    assert.equal(refused.json().field, 'schedule.total');
+    assert.match(refused.json().detail, /at most \d+ steps/);
+    const upload = await app.inject({ method: 'POST', url: '/curves', payload: { name: 'e', schedule: longF, points: [{ step: 0, loss: 3 }] } });
+    assert.equal(upload.statusCode, 400);
+    assert.equal(upload.json().field, 'schedule.total');
+    // The same f over fewer steps is fine.
+    assert.equal((await expand(`expr:total=20000,peak=1,f=${'peak*'.repeat(100)}1`, 100)).statusCode, 200);
+  } finally {
+    await close();
+  }
+});

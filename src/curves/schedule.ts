@@ -5,6 +5,7 @@
 import { badRequest } from '../errors.js';
 import { expandSchedule, lerp, warmupLr } from '../schedule/expand.js';
 import { MAX_TOTAL_STEPS, parseSchedule, ScheduleError } from '../schedule/spec.js';
+import { checkInlineExpansion } from '../schedule/cost.js';
 import type { PointColumns } from './points.js';
 
 /** Relative tolerance between a logged lr and the spec's lr at that step. */
@@ -17,7 +18,9 @@ export const LR_AGREEMENT = 1e-6;
 export function scheduleFromSpec(spec: string, points: PointColumns): Float64Array {
   let lrs: Float64Array;
   try {
-    lrs = expandSchedule(parseSchedule(spec));
+    const parsed = parseSchedule(spec);
+    checkInlineExpansion(parsed);
+    lrs = expandSchedule(parsed);
   } catch (error) {
     if (error instanceof ScheduleError) {
       throw badRequest(`invalid schedule: ${error.message}`, error.key === 'schedule' ? 'schedule' : `schedule.${error.key}`);

@@ -1,7 +1,12 @@
 /** Schedule grammar endpoint: expand a spec to its per-step learning rates. */
+
+/** The most values in one answer (about 2 MB of JSON). */
+export const MAX_EXPANDED_VALUES = 100_000;
 import type { FastifyInstance } from 'fastify';
-import { expandSchedule, sampleSteps } from '../schedule/expand.js';
+import { lrsAtSteps, sampleSteps } from '../schedule/expand.js';
+import { checkInlineExpansion } from '../schedule/cost.js';
 import { parseSchedule, formatSchedule } from '../schedule/spec.js';
+import { badRequest } from '../errors.js';
 import * as contract from './contracts/schedules.js';
 import type { Route } from './contracts/index.js';
 
@@ -11,11 +16,16 @@ export default async function scheduleRoutes(app: FastifyInstance) {
     { schema: contract.expandSchedule },
     async (request) => {
       const spec = parseSchedule(request.query.schedule);
-      const lrs = expandSchedule(spec);
-      // Default: every step, thinned to at most ~100,000 values for very long runs.
-      const every = request.query.every ?? Math.max(1, Math.ceil(lrs.length / 100_000));
-      const steps = sampleSteps(lrs.length, every);
-      return { schedule: formatSchedule(spec), total: lrs.length, steps, lrs: steps.map((s) => lrs[s]) };
+      // Closed forms are evaluated at the sampled steps only; an expr is expanded whole, so it is bounded.
+      checkInlineExpansion(spec);
+      // Default: every step, thinned to at most MAX_EXPANDED_VALUES for very long runs; a given `every` must fit too.
+      const fewest = Math.max(1, Math.ceil(spec.total / MAX_EXPANDED_VALUES));
+      const every = request.query.every ?? fewest;
+      if (every < fewest) {
+        throw badRequest(`every=${every} over ${spec.total} steps gives more than ${MAX_EXPANDED_VALUES} values in an answer: give every=${fewest} or more`, 'every');
+      }
+      const steps = sampleSteps(spec.total, every);
+      return { schedule: formatSchedule(spec), total: spec.total, steps, lrs: Array.from(lrsAtSteps(spec, steps)) };
     },
   );
 }

@@ -123,6 +123,33 @@ export function expandSchedule(input: ScheduleSpec | string): Float64Array {
   return lrs;
 }
 
+/** The lr of a piecewise spec at step `s`: linear between the knots around it (knots strictly increasing from 0). */
+function knotLrAt(knots: ArrayLike<number>, values: ArrayLike<number>, s: number): number {
+  let lo = 0;
+  let hi = knots.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (knots[mid]! <= s) lo = mid;
+    else hi = mid;
+  }
+  if (s >= knots[hi]!) return values[hi]!;
+  return lerp(values[lo]!, values[hi]!, s - knots[lo]!, knots[hi]! - knots[lo]!);
+}
+
+/**
+ * The lrs of a spec at `steps` only (each in 0..total-1), equal to `expandSchedule(spec)` there: the
+ * closed forms and piecewise are evaluated at those steps alone, so sampling a 10,000,000-step spec
+ * costs its samples, not its length; `expr` is expanded whole (its f is checked at every step).
+ */
+export function lrsAtSteps(spec: ScheduleSpec, steps: readonly number[]): Float64Array {
+  if (spec.family === 'expr') {
+    const all = expandExpr(spec);
+    return Float64Array.from(steps, (s) => all[s]!);
+  }
+  if (spec.family === 'piecewise') return Float64Array.from(steps, (s) => knotLrAt(spec.knots, spec.values, s));
+  return Float64Array.from(steps, (s) => (s < spec.warmup ? warmupLr(spec.peak, spec.warmup, s) : decayLr(spec, s)));
+}
+
 /** Steps `0, every, 2*every, ...` plus the last step, for sampling a curve of `total` steps. */
 export function sampleSteps(total: number, every: number): number[] {
   const steps: number[] = [];

@@ -17,8 +17,9 @@
  * round rounds half away from zero. The non-finite or negative values this can give are refused
  * when the schedule is expanded (expand.ts).
  *
- * mathjs is loaded on the first `expr` spec only (it takes about a second to load, which servers
- * and worker threads that never see one need not pay).
+ * mathjs is loaded on the first `expr` spec only (it takes about a second to load, which worker
+ * threads that never see one need not pay); the server loads it before listening (preloadExprParser),
+ * so that second never blocks a request.
  */
 import { createRequire } from 'node:module';
 import type { MathNode } from 'mathjs';
@@ -115,8 +116,13 @@ const REFUSED: Readonly<Record<string, string>> = {
 
 let mathjs: typeof import('mathjs') | undefined;
 function mathParse(text: string): MathNode {
+  return preloadExprParser().parse(text);
+}
+
+/** Load mathjs now (about a second, once): the server does so before it takes requests. */
+export function preloadExprParser(): typeof import('mathjs') {
   mathjs ??= createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
-  return mathjs.parse(text);
+  return mathjs;
 }
 
 function refuse(what: string): never {

@@ -12,7 +12,7 @@ export const expandSchedule = {
       every: {
         type: 'integer',
         minimum: 1,
-        description: 'Every N-th step plus the last (default 1, thinned to about 100,000 values for longer runs).',
+        description: 'Every N-th step plus the last (default 1, thinned to about 100,000 values for longer runs). An answer holds at most 100,000 values: a smaller every over a longer schedule is a 400 naming the every that fits. An expr schedule is expanded whole here, so at most about 250 ms of its work: 400 on total beyond.',
       },
     },
   },
