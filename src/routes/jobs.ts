@@ -6,7 +6,7 @@
  * `cancelled`, its error "cancelled"). A stopping server ends the open event streams without an
  * event: their jobs stay queued and run again at its next start.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as contract from './contracts/jobs.js';
 import type { Route } from './contracts/index.js';
 import type { JobEvent } from '../jobs/runner.js';
@@ -54,6 +54,84 @@ export async function jobView(store: Store, job: StoredJob) {
   };
 }
 
+/** The most job event streams open at once (each holds a socket and a subscription): 503 beyond. */
+export const MAX_JOB_STREAMS = 256;
+
+type Runner = FastifyInstance['jobs'];
+
+/** DELETE /jobs/:id: cancel, then wait (at most 10 s) for the job to end so the answer shows it ended. */
+async function cancelAndWait(runner: Runner, store: Store, job: StoredJob, reply: FastifyReply) {
+  const jobOr404 = async (id: number) => found(await runner.job(id), 'job', id);
+  if (ENDED.has(job.status)) throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
+  // Listen before cancelling: a running optimization ends at its next iteration, a moment later.
+  let unsubscribe = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 10_000);
+    unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {
+      if (event.type !== 'progress') resolve();
+    });
+  });
+  try {
+    if (!(await runner.cancel(job.id))) throw new HttpProblem(409, `job ${job.id} is not running in this server`, 'id');
+    const now = (await jobOr404(job.id)).status;
+    if (now === 'running' || now === 'queued') await ended;
+  } finally {
+    clearTimeout(timer);
+    unsubscribe();
+  }
+  const after = await jobOr404(job.id);
+  // Still stopping after the wait (a step the search does not interrupt): 202, it ends cancelled soon.
+  if (after.status === 'running' || after.status === 'queued') reply.code(202);
+  return jobView(store, after);
+}
+
+/** GET /jobs/:id/events: the job's events as server-sent events until it ends, the client leaves or the server closes. */
+async function streamJobEvents(runner: Runner, store: Store, job: StoredJob, request: FastifyRequest, reply: FastifyReply, streams: Set<() => void>) {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  let finished = false;
+  let unsubscribe = () => {};
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    streams.delete(finish);
+    unsubscribe();
+    clearInterval(keepAlive);
+    res.end();
+  };
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  streams.add(finish);
+  request.raw.on('close', finish);
+  // Subscribe first, then read the state, so nothing between the two is lost.
+  unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {
+    if (finished) return;
+    send(event.type, event.data);
+    if (event.type !== 'progress') finish();
+  });
+  const now = found(await runner.job(job.id), 'job', job.id);
+  if (finished) return; // ended (or the client left) while the state was read
+  if (now.status === 'done') {
+    const result = await fullResult(store, now);
+    if (finished) return;
+    send('progress', progressEvent(now, 1, (now.result?.iterations as number) ?? 0));
+    send('done', result);
+    finish();
+  } else if (now.status === 'failed' || now.status === 'cancelled') {
+    send(now.status, { error: now.error });
+    finish();
+  } else {
+    send('progress', progressEvent(now, now.progress, 0));
+  }
+}
+
 export default async function jobRoutes(app: FastifyInstance) {
   const { jobs: runner, store } = app;
   /**
@@ -69,75 +147,16 @@ export default async function jobRoutes(app: FastifyInstance) {
 
   app.get<Route<typeof contract.getJob>>('/jobs/:id', { schema: contract.getJob }, async (request) => jobView(store, await jobOr404(request.params.id)));
 
-  app.delete<Route<typeof contract.cancelJob>>('/jobs/:id', { schema: contract.cancelJob }, async (request, reply) => {
-    const job = await jobOr404(request.params.id);
-    if (ENDED.has(job.status)) throw new HttpProblem(409, `job ${job.id} has already ended (${job.status})`, 'id');
-    // Listen before cancelling: a running optimization ends at its next iteration, a moment later.
-    let unsubscribe = () => {};
-    let timer: NodeJS.Timeout | undefined;
-    const ended = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 10_000);
-      unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {
-        if (event.type !== 'progress') resolve();
-      });
-    });
-    try {
-      if (!(await runner.cancel(job.id))) throw new HttpProblem(409, `job ${job.id} is not running in this server`, 'id');
-      const now = (await jobOr404(job.id)).status;
-      if (now === 'running' || now === 'queued') await ended;
-    } finally {
-      clearTimeout(timer);
-      unsubscribe();
-    }
-    const after = await jobOr404(job.id);
-    // Still stopping after the wait (a step the search does not interrupt): 202, it ends cancelled soon.
-    if (after.status === 'running' || after.status === 'queued') reply.code(202);
-    return jobView(store, after);
-  });
+  app.delete<Route<typeof contract.cancelJob>>('/jobs/:id', { schema: contract.cancelJob }, async (request, reply) =>
+    cancelAndWait(runner, store, await jobOr404(request.params.id), reply),
+  );
 
   app.get<Route<typeof contract.jobEvents>>('/jobs/:id/events', { schema: contract.jobEvents }, async (request, reply) => {
     const job = await jobOr404(request.params.id); // 404 before the stream starts
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    let finished = false;
-    let unsubscribe = () => {};
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      streams.delete(finish);
-      unsubscribe();
-      clearInterval(keepAlive);
-      res.end();
-    };
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    streams.add(finish);
-    request.raw.on('close', finish);
-    // Subscribe first, then read the state, so nothing between the two is lost.
-    unsubscribe = runner.subscribe(job.id, (event: JobEvent) => {
-      if (finished) return;
-      send(event.type, event.data);
-      if (event.type !== 'progress') finish();
-    });
-    const now = await jobOr404(job.id);
-    if (finished) return; // ended (or the client left) while the state was read
-    if (now.status === 'done') {
-      const result = await fullResult(store, now);
-      if (finished) return;
-      send('progress', progressEvent(now, 1, (now.result?.iterations as number) ?? 0));
-      send('done', result);
-      finish();
-    } else if (now.status === 'failed' || now.status === 'cancelled') {
-      send(now.status, { error: now.error });
-      finish();
-    } else {
-      send('progress', progressEvent(now, now.progress, 0));
+    if (streams.size >= MAX_JOB_STREAMS) {
+      reply.header('retry-after', '5');
+      throw new HttpProblem(503, `${MAX_JOB_STREAMS} job event streams are open already: poll GET /jobs/${job.id} instead, or retry later`, 'id');
     }
+    await streamJobEvents(runner, store, job, request, reply, streams);
   });
 }
