@@ -125,6 +125,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fitRoutes);
   await app.register(predictRoutes);
   await app.register(optimizeRoutes);
+  await app.register(import('./routes/plan-cooldown.js'));
+  await app.register(import('./routes/live.js'));
   await app.register(jobRoutes);
   await app.register(scheduleExportRoutes);
   const recovered = await jobs.recover();

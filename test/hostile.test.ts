@@ -538,3 +538,29 @@ test('issue 12 (1): /schedules/expand bounds its answer and an expr spec bounds 
     await close();
   }
 });
+
+test('issue 12 (1): an async search over 100,000 steps answers GET /jobs/{id} without its millions of lrs, pointing to the schedule', async () => {
+  const { app, close } = await testApp();
+  try {
+    const started = await app.inject({
+      method: 'POST',
+      url: '/optimize-schedule?async=1',
+      payload: { law: 'mpl', params: MPL, totalSteps: 150_000, peakLr: 3e-4, warmupSteps: 1000, space: 'wsd', budgetMs: 500, restarts: 2 },
+    });
+    assert.equal(started.statusCode, 202, started.body);
+    const jobId = started.json().jobId;
+    let job: any;
+    for (let i = 0; i < 300; i++) {
+      job = (await app.inject({ method: 'GET', url: `/jobs/${jobId}` })).json();
+      if (job.status !== 'queued' && job.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(job.status, 'done', JSON.stringify(job).slice(0, 300));
+    assert.equal(job.result.lrs, undefined);
+    assert.match(job.result.lrsOmitted, /150000 steps/);
+    const csv = await app.inject({ method: 'GET', url: `/schedules/${job.result.scheduleId}?format=csv` });
+    assert.equal(csv.statusCode, 200);
+  } finally {
+    await close();
+  }
+});

@@ -6,11 +6,14 @@ import { badRequest, quote } from '../errors.js';
 import type { CurveSummary, CurvesRepository, NewCurve } from '../store/types.js';
 import { MAX_POINTS, validatePoints, type PointColumns } from './points.js';
 import { checkScheduleNotAllZero, curveSchedule } from './schedule.js';
+import { checkPlannedSchedule } from './plan.js';
 
 export interface CurveUpload {
   name?: unknown;
   schedule?: unknown;
   warmupSteps?: unknown;
+  /** A live run's planned schedule (a spec for the whole run), when `schedule` is not given. */
+  plannedSchedule?: unknown;
   meta?: unknown;
 }
 
@@ -88,7 +91,12 @@ function checkUpload(upload: CurveUpload) {
   if (schedule !== null && warmupSteps !== null) {
     throw badRequest('warmupSteps applies only to schedules rebuilt from lr values: the schedule spec carries its own warmup (its `warmup` key)', 'warmupSteps');
   }
-  return { name: upload.name.trim(), schedule, warmupSteps, meta: meta as Record<string, unknown> };
+  let plannedSchedule: string | null = null;
+  if (upload.plannedSchedule !== undefined && upload.plannedSchedule !== null) {
+    if (schedule !== null) throw badRequest('plannedSchedule applies only without schedule: the schedule spec is the plan of the whole run already', 'plannedSchedule');
+    plannedSchedule = checkPlannedSchedule(upload.plannedSchedule);
+  }
+  return { name: upload.name.trim(), schedule, warmupSteps, plannedSchedule, meta: meta as Record<string, unknown> };
 }
 
 /** Validate an upload completely: the curve to store (400 naming the field otherwise). */

@@ -168,7 +168,7 @@ function simplifiedNewton(sm: Simplified, init: readonly number[]): { params: Fl
   let iterations = 0;
   if (!Number.isFinite(f)) return { params: p, objective: f, iterations };
   for (; iterations < 100; iterations++) {
-    const [L0, A, alpha, B] = [p[0]!, p[1]!, p[2]!, p[3]!];
+    const A = p[1]!;
     g.fill(0);
     H.fill(0);
     for (let i = 0; i < sm.n; i++) {

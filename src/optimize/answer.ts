@@ -27,6 +27,10 @@ export interface OptimizeResult {
    * to within 1e-4 x peak lr of it, never at a loss cost above 1e-9).
    */
   familySchedule?: string;
+  /** With a fixed prefix: its length (the steps of `lrs` kept exactly as given). */
+  prefixSteps?: number;
+  /** For `space: 'wsd'` after a fixed prefix: the wsd-family spec of the steps after it (its step 0 is step `prefixSteps`). */
+  restSchedule?: string;
   backend: string;
   iterations: number;
   wallMs: number;
@@ -55,7 +59,7 @@ export function countRises(lrs: ArrayLike<number>, from: number): number {
 function exportSpec(ctx: SearchContext, best: Candidate): { spec: string; lrs: Float64Array } {
   const { req, problem } = ctx;
   const floorLr = req.monotone && req.finalLr !== undefined ? Math.max(req.minLr, req.finalLr) : req.minLr;
-  const options = { peakLr: req.peakLr, prefixLength: problem.prefix.length, floorLr, finalLr: req.finalLr };
+  const options = { peakLr: req.peakLr, prefixLength: problem.prefix.length, floorLr, finalLr: req.finalLr, fixedPrefix: problem.fixedPrefix };
   let exported = toPiecewiseSpec(best.lrs, { ...options, tolerance: 0 });
   let exportedLoss = ctx.score(exported.lrs);
   for (const relTol of [1e-4, 1e-5, 1e-6]) {
@@ -99,6 +103,8 @@ export function buildAnswer(ctx: SearchContext, best: Candidate): OptimizeOutcom
     improvement: { vsCosine: baselines.cosine.loss - predictedFinalLoss, vsBestBaseline: bestBaseline - predictedFinalLoss },
     space: req.space,
     ...(best.familySchedule ? { familySchedule: best.familySchedule } : {}),
+    ...(ctx.problem.fixedPrefix ? { prefixSteps: ctx.problem.prefix.length } : {}),
+    ...(best.restSchedule ? { restSchedule: best.restSchedule } : {}),
     backend: ctx.backend,
     iterations: ctx.iterations,
     wallMs: performance.now() - ctx.t0,

@@ -80,7 +80,7 @@ export class SearchContext {
     const backend = await initBackend();
     const notes = backendNotes();
     const baselineStart = performance.now();
-    const baselines = computeBaselines(req);
+    const baselines = computeBaselines({ ...req, fixedLrs: req.problem.fixedPrefix ? req.problem.prefix : undefined });
     const baselineMs = performance.now() - baselineStart;
     // The search ends early enough for the answer's float64 evaluations (each about one baseline's).
     const searchStart = performance.now();
@@ -130,7 +130,7 @@ export class SearchContext {
   private objective(kind: StageOptions['objective']): FinalLossObjective {
     let objective = this.objectives.get(kind);
     if (!objective) {
-      objective = new FinalLossObjective({ ...this.req, chargeRises: !this.req.monotone }, kind === 'coarse' ? 1.2 : 1);
+      objective = new FinalLossObjective({ ...this.req, fixedLrs: this.problem.prefix, chargeRises: !this.req.monotone }, kind === 'coarse' ? 1.2 : 1);
       this.objectives.set(kind, objective);
     }
     return objective;

@@ -1,11 +1,13 @@
 /**
  * Per-step lrs -> a `piecewise:` spec whose expansion (src/schedule/expand.ts) is the schedule
  * returned to the user. Knots: step 0 and the end of the warmup (which reproduce the grammar's
- * linear warmup bit for bit), then the post-warmup steps where the slope changes, thinned by a
- * Douglas-Peucker pass at a tolerance whose effect on the predicted final loss is negligible.
- * The caller re-expands the spec and uses those lrs, so spec and lrs agree exactly.
+ * linear warmup bit for bit), or the exact knots of a fixed prefix (a run so far, prefix.ts), then
+ * the later steps where the slope changes, thinned by a Douglas-Peucker pass at a tolerance whose
+ * effect on the predicted final loss is negligible. The caller re-expands the spec and uses those
+ * lrs, so spec and lrs agree exactly.
  */
 import { expandSchedule } from '../schedule/expand.js';
+import { exactKnots } from './prefix.js';
 
 export interface SpecOptions {
   peakLr: number;
@@ -17,6 +19,15 @@ export interface SpecOptions {
   tolerance: number;
   /** A fixed last lr: the expansion must end on it exactly (see toPiecewiseSpec). */
   finalLr?: number;
+  /** The first `prefixLength` lrs are a fixed prefix to reproduce bit for bit (not the grammar's warmup). */
+  fixedPrefix?: boolean;
+}
+
+/** Knot texts of the fixed leading steps: the grammar's warmup (two knots), or the exact knots of a prefix. */
+function prefixParts(lrs: Float64Array, options: SpecOptions): string[] {
+  const { peakLr: peak, prefixLength: p } = options;
+  if (options.fixedPrefix) return exactKnots(lrs.subarray(0, p)).map((s) => `${s}=${lrs[s]! + 0}`);
+  return p > 1 ? [`0=0`, `${p - 1}=${peak}`] : [`0=${peak}`];
 }
 
 /** Shortest decimal of `v` (12 significant digits) that stays within [lo, hi]. */
@@ -75,9 +86,7 @@ function thin(lrs: Float64Array, candidates: number[], tol: number): number[] {
 /** The piecewise spec of `lrs` and its exact expansion. */
 export function toPiecewiseSpec(lrs: Float64Array, options: SpecOptions): { spec: string; lrs: Float64Array } {
   const { peakLr: peak, prefixLength: p, floorLr, tolerance } = options;
-  const parts: string[] = [];
-  if (p > 1) parts.push(`0=0`, `${p - 1}=${peak}`);
-  else parts.push(`0=${peak}`);
+  const parts = prefixParts(lrs, options);
   const knots = thin(lrs, slopeChanges(lrs, p, peak), tolerance);
   const build = (steps: number[]) => {
     const spec = `piecewise:${[...parts, ...steps.map((s) => `${s}=${formatLr(lrs[s]!, floorLr, peak)}`)].join(';')}`;

@@ -1,7 +1,8 @@
 /**
  * Learning-rate schedule optimization under the multi-power law: minimize the predicted loss at
- * the last step over schedules with a fixed linear warmup, lrs in [minLr, peakLr], optionally a
- * fixed final lr and a non-increasing decay.
+ * the last step over schedules with a fixed linear warmup (or a fixed prefix: the lrs a run has
+ * already used, prefix.ts), lrs in [minLr, peakLr], optionally a fixed final lr and a
+ * non-increasing decay.
  *
  * `runSearch`: the request is normalized and checked (request.ts), the search context built
  * (context.ts: backend, baselines, budget, progress, cancellation), and the space's strategy
@@ -11,14 +12,14 @@
  * `predictMpl`, with its curve and warnings.
  */
 import { AbortError } from './search.js';
-import { resolveRequest, type OptimizeRequest } from './request.js';
+import { resolveRequest, type OptimizeInput } from './request.js';
 import { SearchContext, type OptimizeOptions } from './context.js';
 import { buildAnswer, type OptimizeOutcome, type OptimizeResult } from './answer.js';
 import { STRATEGIES, type Candidate } from './spaces/index.js';
 
 export { initBackend, currentBackend, backendNotes, tf } from './backend.js';
 export { AbortError } from './search.js';
-export { normalizeRequest, resolveRequest, OptimizeRequestError, OPTIMIZE_LIMITS, type OptimizeRequest, type NormalizedRequest, type SearchRequest } from './request.js';
+export { normalizeRequest, resolveRequest, OptimizeRequestError, OPTIMIZE_LIMITS, type OptimizeRequest, type OptimizeInput, type NormalizedRequest, type SearchRequest } from './request.js';
 export type { OptimizeOptions, OptimizeProgress } from './context.js';
 export { curveSteps, countRises, type OptimizeResult, type OptimizeOutcome } from './answer.js';
 export type { SpaceName } from './spaces/index.js';
@@ -29,7 +30,7 @@ export type { Baselines, Baseline } from './baselines.js';
  * worker threads), with its lrs as a Float64Array. Throws OptimizeRequestError for a bad request,
  * AbortError when `hooks.signal` aborts.
  */
-export async function runSearch(request: OptimizeRequest, hooks: OptimizeOptions = {}): Promise<OptimizeOutcome> {
+export async function runSearch(request: OptimizeInput, hooks: OptimizeOptions = {}): Promise<OptimizeOutcome> {
   const t0 = performance.now();
   const req = resolveRequest(request);
   const ctx = await SearchContext.create(req, hooks, t0);
@@ -45,7 +46,7 @@ export async function runSearch(request: OptimizeRequest, hooks: OptimizeOptions
 }
 
 /** `runSearch` with the lrs as a plain array. */
-export async function optimizeSchedule(request: OptimizeRequest, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+export async function optimizeSchedule(request: OptimizeInput, options: OptimizeOptions = {}): Promise<OptimizeResult> {
   return toResult(await runSearch(request, options));
 }
 

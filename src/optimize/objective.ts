@@ -2,7 +2,7 @@
  * The multi-power law's final-step loss as a differentiable TF.js function of a batch of
  * schedules, exact for schedules that are constant within blocks of steps.
  *
- * A schedule is a fixed prefix (the linear warmup, steps 0 .. P-1) followed by `N` blocks of
+ * A schedule is a fixed prefix (the linear warmup, or a run so far: steps 0 .. P-1) followed by `N` blocks of
  * `m_j` steps each, block `j` at the learning rate `peak * y_j` (all values are in units of the
  * peak lr, `y` in [0, 1]). With lr constant inside a block, the law's loss-drop sum has one term per
  * block start (lr[k] - lr[k-1] = 0 elsewhere), so for the final step T-1:
@@ -35,6 +35,8 @@ export interface LawSetup {
   totalSteps: number;
   peakLr: number;
   warmupSteps: number;
+  /** The fixed leading lrs (a run so far); default the warmup of `warmupSteps` (prefixLrs). */
+  fixedLrs?: Float64Array;
   /** Add B x (sum of the lr rises) to the loss (see the file comment); for non-monotone searches. */
   chargeRises?: boolean;
 }
@@ -76,6 +78,8 @@ export class FinalLossObjective {
   private readonly prefixSum: number;
   private readonly lastPrefixY: number;
   private readonly chargeRises: boolean;
+  /** Sum of the prefix's lr changes to lr 0 (each keeps its whole drop). */
+  private zeroLrDrop = 0;
   private readonly warm?: { dy: tf.Tensor1D; rate: tf.Tensor1D; gap: tf.Tensor1D };
 
   /**
@@ -87,7 +91,7 @@ export class FinalLossObjective {
   constructor(setup: LawSetup, groupRatio = 1) {
     const [L0, A, alpha, B, C, beta, gamma] = setup.params as [number, number, number, number, number, number, number];
     const peak = setup.peakLr;
-    this.prefix = prefixLrs(peak, setup.warmupSteps);
+    this.prefix = setup.fixedLrs ?? prefixLrs(peak, setup.warmupSteps);
     this.postSteps = setup.totalSteps - this.prefix.length;
     this.L0 = L0;
     this.A1 = A * peak ** -alpha;
@@ -128,9 +132,17 @@ export class FinalLossObjective {
     };
     for (let k = y.length - 1; k >= 1; k--) {
       const d = y[k]! - y[k - 1]!;
-      if (d === 0 || y[k]! <= 0) continue;
+      if (d === 0) continue;
+      // A step to lr 0 inside a prefix (a run so far) keeps its whole drop once later steps add to the
+      // lr sum (the law's limit, src/laws/mpl/law.ts): a constant term.
+      if (y[k]! <= 0) {
+        this.zeroLrDrop += d;
+        continue;
+      }
       const g = suffixAt[k]!;
-      if (groupD !== 0 && (groupRatio <= 1 || g > groupG * groupRatio || y[k]! < groupY / groupRatio)) flush();
+      // Groups keep one sign of lr change (a run so far may rise and fall): a mixed group's weights could cancel.
+      const signChange = groupD !== 0 && Math.sign(d) !== Math.sign(groupD);
+      if (groupD !== 0 && (groupRatio <= 1 || signChange || g > groupG * groupRatio || y[k]! < groupY / groupRatio)) flush();
       if (groupD === 0) {
         groupG = g;
         groupY = y[k]!;
@@ -164,6 +176,7 @@ export class FinalLossObjective {
         const wkeep = tf.neg(tf.expm1(tf.mul(tf.log1p(u), -this.beta)));
         drop = tf.add(drop, tf.sum(tf.mul(wkeep, this.warm.dy), 1));
       }
+      if (this.zeroLrDrop !== 0) drop = tf.add(drop, this.zeroLrDrop);
       const total = tf.add(post.reshape([rows]), this.prefixSum);
       const power = tf.mul(tf.pow(total, -this.alpha), this.A1);
       return tf.add(tf.add(power, tf.mul(drop, this.B1)), this.L0) as tf.Tensor1D;

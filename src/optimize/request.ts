@@ -1,20 +1,33 @@
 /**
  * The optimize request: defaults applied and every field checked (OptimizeRequestError names the
  * offending field), then resolved into what the search works on (the constraints in peak units).
+ *
+ * A fixed prefix (`prefix` spec + `prefixSteps`, see prefix.ts) replaces the warmup as the fixed
+ * leading lrs: the search plans only the steps after it, the law is evaluated over the whole run.
+ * Then `peakLr` defaults to the prefix's largest lr and `warmupSteps` is not needed (the prefix
+ * holds the warmup); with `monotone` the rest never rises above the prefix's last lr.
  */
 import { MAX_TOTAL_STEPS } from '../schedule/spec.js';
-import { MPL_PARAMS } from '../laws/mpl/law.js';
-import { outOfDomain } from '../laws/law.js';
 import { prefixLrs } from './objective.js';
 import { SPACES, type SpaceName } from './spaces/strategy.js';
 import type { Problem } from './spaces/common.js';
+import { fail, isInt } from './request-error.js';
+import { checkMplParams, MAX_PARAM } from './params.js';
+import { checkPrefix, expandPrefix, maxLr } from './prefix.js';
+
+export { OptimizeRequestError } from './request-error.js';
+export { checkMplParams } from './params.js';
 
 export interface OptimizeRequest {
   /** Multi-power-law params [L0, A, alpha, B, C, beta, gamma]. */
   params: number[];
   totalSteps: number;
   peakLr: number;
+  /** Linear warmup steps; not used with a prefix (the prefix holds the warmup). */
   warmupSteps: number;
+  /** Fixed leading lrs: a schedule spec whose first `prefixSteps` steps have run (see prefix.ts). */
+  prefix?: string;
+  prefixSteps?: number;
   minLr?: number;
   /** Fixed lr of the last step; free when absent. */
   finalLr?: number;
@@ -25,15 +38,11 @@ export interface OptimizeRequest {
   budgetMs?: number;
 }
 
-/** A request that cannot be optimized; `field` names the offending request field. */
-export class OptimizeRequestError extends RangeError {
-  readonly field: string;
-  constructor(message: string, field: string) {
-    super(message);
-    this.name = 'OptimizeRequestError';
-    this.field = field;
-  }
-}
+/**
+ * A request as the routes may give it: with a fixed prefix, `peakLr` defaults to the prefix's
+ * largest lr and `warmupSteps` may be left out (the prefix holds the warmup).
+ */
+export type OptimizeInput = Omit<OptimizeRequest, 'peakLr' | 'warmupSteps'> & Partial<Pick<OptimizeRequest, 'peakLr' | 'warmupSteps'>>;
 
 export const OPTIMIZE_LIMITS = {
   maxPieces: 1000,
@@ -43,12 +52,14 @@ export const OPTIMIZE_LIMITS = {
   /** The largest peak lr: an lr above 1 is not a learning rate anyone trains with. */
   maxPeakLr: 1,
   /** Every mpl param's magnitude stays below this (the fit bounds are far inside it; beyond it the predictions overflow). */
-  maxParam: 1e6,
+  maxParam: MAX_PARAM,
 } as const;
 
 /** A request with every default applied. */
-export interface NormalizedRequest extends Required<Omit<OptimizeRequest, 'finalLr'>> {
+export interface NormalizedRequest extends Required<Omit<OptimizeRequest, 'finalLr' | 'prefix' | 'prefixSteps'>> {
   finalLr?: number;
+  prefix?: string;
+  prefixSteps?: number;
 }
 
 /** A checked request and its constraints in peak units: what every space searches. */
@@ -56,45 +67,61 @@ export interface SearchRequest extends NormalizedRequest {
   problem: Problem;
 }
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
-}
-
-function fail(message: string, field: string): never {
-  throw new OptimizeRequestError(message, field);
-}
-
-/** The law's params and the run's length, warmup and lr bounds. */
-function checkRun(req: OptimizeRequest): void {
-  if (!Array.isArray(req.params) || req.params.length !== 7) {
-    fail('params must be 7 finite numbers [L0, A, alpha, B, C, beta, gamma] of the multi-power law', 'params');
+/** The peak lr: given (checked), or the prefix's largest lr. */
+export function checkPeakLr(given: number | undefined, prefix: Float64Array | undefined): number {
+  if (given === undefined && !prefix) fail('peakLr is required (without a prefix)', 'peakLr');
+  const peakLr = given ?? maxLr(prefix!);
+  if (!(typeof peakLr === 'number' && Number.isFinite(peakLr) && peakLr > 0)) fail(given === undefined ? 'peakLr is required: the prefix has no lr > 0' : 'peakLr must be > 0', 'peakLr');
+  if (peakLr > OPTIMIZE_LIMITS.maxPeakLr) {
+    fail(`peakLr=${peakLr} is over ${OPTIMIZE_LIMITS.maxPeakLr}: an lr above 1 is not a learning rate anyone trains with`, 'peakLr');
   }
-  // Each param finite, of a sane magnitude and inside the law's domain, before any work.
-  req.params.forEach((v, i) => {
-    const name = MPL_PARAMS[i]!.name;
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`params[${i}] (${name}) must be a finite number`, `params[${i}]`);
-    if (Math.abs(v) >= OPTIMIZE_LIMITS.maxParam) fail(`params[${i}] (${name}) = ${v} is out of range: its magnitude must be below ${OPTIMIZE_LIMITS.maxParam}`, `params[${i}]`);
-    const outside = outOfDomain([MPL_PARAMS[i]!], [v]);
-    if (outside.length > 0) fail(`params[${i}] = ${v} is outside the multi-power law's domain: needs ${outside.join(', ')}`, `params[${i}]`);
-  });
+  return peakLr;
+}
+
+/** The run's length, peak lr, warmup and fixed prefix (the user's, or undefined for the warmup). */
+function checkRun(req: OptimizeInput): { peakLr: number; warmupSteps: number; prefix?: Float64Array } {
+  checkMplParams(req.params);
   if (!isInt(req.totalSteps) || req.totalSteps < 2) fail('totalSteps must be an integer >= 2', 'totalSteps');
   if (req.totalSteps > MAX_TOTAL_STEPS) fail(`totalSteps=${req.totalSteps} is over the limit of ${MAX_TOTAL_STEPS}`, 'totalSteps');
-  if (!(Number.isFinite(req.peakLr) && req.peakLr > 0)) fail('peakLr must be > 0', 'peakLr');
-  if (req.peakLr > OPTIMIZE_LIMITS.maxPeakLr) {
-    fail(`peakLr=${req.peakLr} is over ${OPTIMIZE_LIMITS.maxPeakLr}: an lr above 1 is not a learning rate anyone trains with`, 'peakLr');
+  const prefix = expandPrefix(req);
+  const peakLr = checkPeakLr(req.peakLr, prefix);
+  const warmupSteps = req.warmupSteps ?? (prefix ? 0 : fail('warmupSteps is required (without a prefix)', 'warmupSteps'));
+  if (!isInt(warmupSteps) || warmupSteps < 0) fail('warmupSteps must be a non-negative integer', 'warmupSteps');
+  if (prefix) {
+    if (warmupSteps > prefix.length) fail(`warmupSteps=${warmupSteps} ends after the prefix (${prefix.length} steps): the prefix holds the warmup, leave warmupSteps out`, 'warmupSteps');
+    const lengthField = req.prefixSteps !== undefined ? 'prefixSteps' : 'totalSteps';
+    checkPrefix(prefix, { totalSteps: req.totalSteps, peakLr, lastPositive: req.monotone ?? true, lengthField });
+  } else if (warmupSteps >= req.totalSteps - 1) {
+    fail(`warmupSteps=${warmupSteps} must leave at least 2 steps of the ${req.totalSteps} after warmup`, 'warmupSteps');
   }
-  if (!isInt(req.warmupSteps) || req.warmupSteps < 0) fail('warmupSteps must be a non-negative integer', 'warmupSteps');
-  if (req.warmupSteps >= req.totalSteps - 1) fail(`warmupSteps=${req.warmupSteps} must leave at least 2 steps of the ${req.totalSteps} after warmup`, 'warmupSteps');
+  return { peakLr, warmupSteps, prefix };
+}
+
+/** minLr and finalLr within [0, peakLr], and (monotone) not above the lr the rest starts from. */
+function checkLrBounds(req: OptimizeInput, peakLr: number, startLr: number, monotone: boolean): number {
+  const minLr = req.minLr ?? 0;
+  if (!(Number.isFinite(minLr) && minLr >= 0 && minLr <= peakLr)) fail('minLr must lie in [0, peakLr]', 'minLr');
+  if (req.finalLr !== undefined && !(Number.isFinite(req.finalLr) && req.finalLr >= minLr && req.finalLr <= peakLr)) {
+    fail('finalLr must lie in [minLr, peakLr]', 'finalLr');
+  }
+  if (monotone && minLr > startLr) fail(`minLr=${minLr} is above the prefix's last lr (${startLr}): a non-increasing rest cannot stay above it`, 'minLr');
+  if (monotone && req.finalLr !== undefined && req.finalLr > startLr) {
+    fail(`finalLr=${req.finalLr} is above the prefix's last lr (${startLr}): a non-increasing rest cannot end above it`, 'finalLr');
+  }
+  return minLr;
 }
 
 /** Defaults applied and every field checked (throws OptimizeRequestError). */
-export function normalizeRequest(req: OptimizeRequest): NormalizedRequest {
-  checkRun(req);
-  const minLr = req.minLr ?? 0;
-  if (!(Number.isFinite(minLr) && minLr >= 0 && minLr <= req.peakLr)) fail('minLr must lie in [0, peakLr]', 'minLr');
-  if (req.finalLr !== undefined && !(Number.isFinite(req.finalLr) && req.finalLr >= minLr && req.finalLr <= req.peakLr)) {
-    fail('finalLr must lie in [minLr, peakLr]', 'finalLr');
-  }
+export function normalizeRequest(req: OptimizeInput): NormalizedRequest {
+  return checkRequest(req).normalized;
+}
+
+/** The normalized request and its fixed prefix (the user's, when given). */
+function checkRequest(req: OptimizeInput): { normalized: NormalizedRequest; prefix?: Float64Array } {
+  const { peakLr, warmupSteps, prefix } = checkRun(req);
+  const monotone = req.monotone ?? true;
+  if (typeof monotone !== 'boolean') fail('monotone must be a boolean', 'monotone');
+  const minLr = checkLrBounds(req, peakLr, prefix ? prefix[prefix.length - 1]! : peakLr, monotone);
   const space = req.space ?? 'free';
   if (!SPACES.includes(space)) fail(`space must be one of ${SPACES.join(', ')}`, 'space');
   const pieces = req.pieces ?? 16;
@@ -105,22 +132,26 @@ export function normalizeRequest(req: OptimizeRequest): NormalizedRequest {
   if (!(Number.isFinite(budgetMs) && budgetMs >= OPTIMIZE_LIMITS.minBudgetMs && budgetMs <= OPTIMIZE_LIMITS.maxBudgetMs)) {
     fail(`budgetMs must lie in ${OPTIMIZE_LIMITS.minBudgetMs}..${OPTIMIZE_LIMITS.maxBudgetMs}`, 'budgetMs');
   }
-  const monotone = req.monotone ?? true;
-  if (typeof monotone !== 'boolean') fail('monotone must be a boolean', 'monotone');
-  return { ...req, params: [...req.params], minLr, space, pieces, restarts, budgetMs, monotone };
+  return { normalized: { ...req, params: [...req.params], peakLr, warmupSteps, minLr, space, pieces, restarts, budgetMs, monotone }, prefix };
 }
 
 /** The normalized request with its constraints in peak units (throws OptimizeRequestError). */
-export function resolveRequest(request: OptimizeRequest): SearchRequest {
-  const req = normalizeRequest(request);
+export function resolveRequest(request: OptimizeInput): SearchRequest {
+  const checked = checkRequest(request);
+  const req = checked.normalized;
   const peak = req.peakLr;
-  const prefix = prefixLrs(peak, req.warmupSteps);
+  const prefix = checked.prefix ?? prefixLrs(peak, req.warmupSteps);
+  // The warmup ends at peak (up to an ulp): 1 then, as before prefixes.
+  const yStart = checked.prefix ? prefix[prefix.length - 1]! / peak : 1;
   const problem: Problem = {
     totalSteps: req.totalSteps,
     peakLr: peak,
     warmupSteps: req.warmupSteps,
     prefix,
+    fixedPrefix: checked.prefix !== undefined,
     postSteps: req.totalSteps - prefix.length,
+    yStart,
+    yMax: req.monotone ? yStart : 1,
     yMin: req.minLr / peak,
     yFinal: req.finalLr === undefined ? undefined : req.finalLr / peak,
     monotone: req.monotone,

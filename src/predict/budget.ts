@@ -8,7 +8,8 @@
  * Calibration (2-core machine class, warm JIT): a 24,000-step cosine MPL prediction at 500 points
  * takes about 6 ms (0.6 expansion + 5.8 evaluation), 24,000 points (every=1) about 105-145 ms, a
  * 2,000,000-step one at 500 points 0.3-0.6 s, a 10,000,000-step one about 4-5 s and 1 GB. Each law
- * declares its own cost terms (`Law.predictionCost`).
+ * declares its own cost terms (`Law.predictionCost`). A prediction interval adds its own terms
+ * (INTERVAL_COST: the law's Jacobian over the schedule, the footprint distances per point).
  */
 import type { Law, PredictionCost } from '../laws/law.js';
 import type { ScheduleSpec } from '../schedule/spec.js';
@@ -24,19 +25,20 @@ export const HEAVY_MIN_US = 250_000;
 /** Estimated work above which a prediction is refused: about 6 s of one core (a 10,000,000-step schedule fits). */
 export const MAX_PREDICTION_US = 6_000_000;
 
+/**
+ * What a prediction interval adds (src/predict/interval.ts): one pass of the law's Jacobian over the
+ * schedule (about 0.15 us a step) and, per answered point, its distance to the fit's footprint and
+ * its bounds (about 2 us). A 24,000-step mpl schedule at 500 points: about 3.5 ms more.
+ */
+export const INTERVAL_COST: PredictionCost = { perStepUs: 0.15, perPointUs: 2 };
+
 /** The law's own cost terms (each law declares its measured `predictionCost`). */
 export function lawPredictionCost(law: Law<any>): PredictionCost {
   return law.predictionCost;
 }
 
-/**
- * Expanding a spec, per step: the closed-form families about 0.05 us; `expr` compiles f to closures
- * that cost about 0.013 us per character of f per step (1000 characters of functions: 12 us a step).
- */
-export function expansionUsPerStep(spec: ScheduleSpec | undefined): number {
-  if (spec?.family === 'expr') return 0.1 + 0.015 * spec.f.length;
-  return 0.07;
-}
+/** Expanding a spec, per step: src/schedule/cost.ts (shared with the routes that expand inline). */
+export { expansionUsPerStep } from '../schedule/cost.js';
 
 /** Where the points of an answer come from: the request field that sets their number. */
 export type PointsField = 'steps' | 'every' | 'curve' | 'default';
@@ -56,14 +58,29 @@ export interface PredictionSize {
   every?: number;
   /** Observed points of a curve: answered as they are, and predicted again for the metrics. */
   observedPoints: number;
+  /** With a prediction interval (INTERVAL_COST on top). */
+  interval?: boolean;
 }
 
 export type Placement = 'inline' | 'worker' | 'heavy';
 
+/**
+ * The cost terms of a request: per schedule step (the law's, the spec's expansion, an interval's
+ * Jacobian), per answered point (the law's, an interval's) and per observed point (the law's).
+ */
+export function costTerms(cost: PredictionCost, size: PredictionSize): { perStepUs: number; perPointUs: number; perObservedUs: number } {
+  const interval = size.interval ? INTERVAL_COST : { perStepUs: 0, perPointUs: 0 };
+  return {
+    perStepUs: cost.perStepUs + size.expansionUsPerStep + interval.perStepUs,
+    perPointUs: cost.perPointUs + interval.perPointUs,
+    perObservedUs: cost.perPointUs,
+  };
+}
+
 /** The estimated work of a prediction, in microseconds of one core. */
 export function estimateUs(cost: PredictionCost, size: PredictionSize): number {
-  const perStep = cost.perStepUs + size.expansionUsPerStep;
-  return size.totalSteps * perStep + cost.perPointUs * (size.points + size.observedPoints);
+  const terms = costTerms(cost, size);
+  return size.totalSteps * terms.perStepUs + terms.perPointUs * size.points + terms.perObservedUs * size.observedPoints;
 }
 
 /**

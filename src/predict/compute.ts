@@ -2,7 +2,8 @@
  * A prediction's answer from resolved inputs (law, params, schedule, steps): the part of /predict
  * that does the numeric work, so that it runs the same inline or on a worker thread
  * (src/workers/predict-worker.ts). Its input is plain data (structured-cloneable); the route
- * resolves fits and curves from the store and sizes the work first (budget.ts, limits.ts).
+ * resolves fits and curves from the store and sizes the work first (budget.ts, limits.ts). With
+ * `interval`, the answer also carries the prediction interval (compute-interval.ts).
  */
 import { getLaw, type LawId } from '../laws/index.js';
 import { evaluateMetrics } from '../fit/evaluate.js';
@@ -11,6 +12,7 @@ import type { Curve } from '../store/types.js';
 import { evenSteps, sampleSteps } from '../schedule/expand.js';
 import { expandScheduleCached } from '../schedule/cache.js';
 import { formatSchedule, parseSchedule, type ScheduleSpec } from '../schedule/spec.js';
+import { predictionIntervalAnswer, type IntervalTask } from './compute-interval.js';
 
 /** Default number of evenly spaced steps in a predicted curve (plus the last step). */
 export const DEFAULT_POINTS = 500;
@@ -37,6 +39,8 @@ export interface PredictTask {
   /** Steps already checked to lie in the schedule. */
   steps?: number[];
   every?: number;
+  /** A prediction interval beside the loss (a stored fit's basis and the level). */
+  interval?: IntervalTask;
 }
 
 /** The schedule: its lrs, its canonical spec (null for a curve without one) and the curve it came from. */
@@ -110,6 +114,7 @@ export function computePrediction(task: PredictTask): Record<string, unknown> {
   const withFinal = steps[steps.length - 1] === total - 1 ? steps : [...steps, total - 1];
 
   const predicted = law.predict(lrs, withFinal, params, lawOptions);
+  const interval = task.interval && predictionIntervalAnswer(law, task.interval, lawOptions, lrs, withFinal, predicted, steps.length);
   const answer: Record<string, unknown> = {
     law: task.law,
     params: Object.fromEntries(law.params.map((p, i) => [p.name, params[i]])),
@@ -118,8 +123,10 @@ export function computePrediction(task: PredictTask): Record<string, unknown> {
     totalSteps: total,
     steps,
     loss: Array.from(predicted.subarray(0, steps.length)),
-    final: { step: total - 1, loss: predicted[withFinal.length - 1]! },
-    warnings: predictionWarnings(lrs, fitInfo, withFinal, predicted, live),
+    ...(interval ? { lower: interval.lower, upper: interval.upper } : {}),
+    final: { step: total - 1, loss: predicted[withFinal.length - 1]!, ...interval?.final },
+    ...(interval ? { interval: interval.interval } : {}),
+    warnings: [...predictionWarnings(lrs, fitInfo, withFinal, predicted, live), ...(interval?.warnings ?? [])],
   };
   if (curve) {
     const observed = { steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) };

@@ -4,7 +4,7 @@
  * `curve`), the limit, and the value that would fit.
  */
 import { badRequest } from '../errors.js';
-import { estimateUs, MAX_ANSWER_POINTS, MAX_PREDICTION_US, type PredictionCost, type PredictionSize } from './budget.js';
+import { costTerms, estimateUs, MAX_ANSWER_POINTS, MAX_PREDICTION_US, type PredictionCost, type PredictionSize } from './budget.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 const seconds = (us: number) => `${(us / 1e6).toFixed(1)} s`;
@@ -62,10 +62,11 @@ export function checkWork(lawId: string, cost: PredictionCost, size: PredictionS
   const estimated = estimateUs(cost, size);
   if (estimated <= MAX_PREDICTION_US) return estimated;
   const over = `estimated at ${seconds(estimated)} of computation, over the limit of ${seconds(MAX_PREDICTION_US)} for one prediction`;
-  const perStep = cost.perStepUs + size.expansionUsPerStep;
-  const pointsUs = cost.perPointUs * (size.points + size.observedPoints);
+  const { perStepUs: perStep, perPointUs, perObservedUs } = costTerms(cost, size);
+  const observedUs = perObservedUs * size.observedPoints;
+  const pointsUs = perPointUs * size.points + observedUs;
   const schedulePart = estimateUs(cost, { ...size, points: 1, observedPoints: 0 });
-  const pointsLeft = Math.floor((MAX_PREDICTION_US - size.totalSteps * perStep) / cost.perPointUs) - size.observedPoints;
+  const pointsLeft = Math.floor((MAX_PREDICTION_US - size.totalSteps * perStep - observedUs) / perPointUs);
   if (schedulePart > MAX_PREDICTION_US || pointsLeft < 2 || size.pointsField === 'default') {
     const field = size.scheduleField;
     const maxSteps = Math.max(1, Math.floor((MAX_PREDICTION_US - pointsUs) / perStep));

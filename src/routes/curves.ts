@@ -30,6 +30,7 @@ export default async function curvesRoutes(app: FastifyInstance) {
       firstStep: created.firstStep,
       lastStep: created.lastStep,
       schedule: created.schedule,
+      plannedSchedule: created.plannedSchedule,
     };
   });
 

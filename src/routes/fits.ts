@@ -3,6 +3,8 @@
  * with the stored fit, or with `?async=1` 202 `{jobId}` (progress at /jobs/{id} and /jobs/{id}/events),
  * as soon as the main fit is stored: its leave-one-out metrics are computed in the background and
  * the stored fit is updated then (`leaveOneOut.status` pending, then done or failed; poll GET /fits/{id}).
+ * Every fit is stored with its interval basis (what /predict's intervals need, computed on the fit's
+ * worker beside the report); the fits' reads leave it out (fit-interval-basis.ts serves it).
  */
 import type { FastifyInstance } from 'fastify';
 import * as contract from './contracts/fits.js';
@@ -23,9 +25,10 @@ import type { JobWork } from '../jobs/runner.js';
 import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import type { CurvesRepository, FitsRepository, StoredFit } from '../store/types.js';
-import { withLrSchedule } from '../curves/schedule.js';
 import { found, HttpProblem, NotFoundError } from '../errors.js';
 import type { LawId } from '../laws/index.js';
+import type { IntervalBasis } from '../predict/interval-basis.js';
+import { fitCurveOf, IntervalBases, provideIntervalBases } from './fit-interval-basis.js';
 
 
 interface FitRequest {
@@ -42,10 +45,7 @@ function requestField(field: string): string {
 /** The curves of a request, read with their per-step schedules (404/400 naming `curveIds[i]`). */
 async function requestCurves(curves: CurvesRepository, curveIds: number[]): Promise<FitCurve[]> {
   const out: FitCurve[] = [];
-  for (const [i, id] of curveIds.entries()) {
-    const curve = withLrSchedule(found(await curves.get(id), 'curve', id, `curveIds[${i}]`));
-    out.push({ id, name: curve.name, lrs: curve.lrSchedule, steps: Array.from(curve.points.steps), loss: Array.from(curve.points.losses) });
-  }
+  for (const [i, id] of curveIds.entries()) out.push(fitCurveOf(id, found(await curves.get(id), 'curve', id, `curveIds[${i}]`)));
   return out;
 }
 
@@ -59,6 +59,33 @@ interface RunHooks extends FitRunHooks {
  * pending while the folds run in the background, done (the metrics are in the report), or failed.
  */
 type LeaveOneOutState = null | { status: 'pending' } | { status: 'done' } | { status: 'failed'; error: string };
+
+/** A fold's held-out metrics with the share of its points inside the fold's 80% prediction interval. */
+type FoldMetrics = CurveFitMetrics & { metrics: CurveFitMetrics['metrics'] & { coverage80?: number } };
+
+/** The folds' metrics with their 80% interval coverage where a fold has one. */
+function withCoverage(folds: CurveFitMetrics[], coverage: (number | null)[]): FoldMetrics[] {
+  return folds.map((fold, i) => {
+    const c = coverage[i];
+    return c === null || c === undefined ? fold : { ...fold, metrics: { ...fold.metrics, coverage80: c } };
+  });
+}
+
+const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** The report's note on the folds' interval coverage (it reaches the text through the notes). */
+function coverageNote(folds: FoldMetrics[]): string {
+  const each = folds.map((f) => `${f.name} ${f.metrics.coverage80 === undefined ? 'n/a' : percent(f.metrics.coverage80)}`).join(', ');
+  const mean = meanCoverage(folds);
+  return `leave-one-curve-out 80% prediction intervals (the fold's fit and its interval basis) cover ${each} of the held-out points${mean === undefined ? '' : `; mean ${percent(mean)}`}`;
+}
+
+/** The folds' mean coverage (each curve the same), when every fold has one. */
+function meanCoverage(folds: FoldMetrics[]): number | undefined {
+  const values = folds.map((f) => f.metrics.coverage80);
+  if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
+  return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+}
 
 /**
  * Leave-one-out folds running in the background, by fit id, with the main fit's report they complete.
@@ -75,11 +102,12 @@ class BackgroundLeaveOneOut {
     this.running.set(id, entry);
     // Only the entry still current writes: a deleted fit (cancelled) or a closed server (failed already) gets nothing.
     const current = () => this.running.get(id) === entry && this.running.delete(id);
-    run.done
+    Promise.all([run.done, run.coverage80])
       .then(
-        async (folds) => {
+        async ([folds, coverage]) => {
           if (!current()) return;
-          attachLeaveOneOut(report, folds);
+          attachLeaveOneOut(report, withCoverage(folds, coverage));
+          if (coverage.some((c) => c !== null)) report.notes.push(coverageNote(report.leaveOneOut!.curves));
           await this.fits.updateReport(id, reportView(report, { status: 'done' }));
         },
         async (error: Error) => {
@@ -132,8 +160,9 @@ async function runAndStore(fits: FitsRepository, fitPool: FitPool, background: B
   const options = body.options ?? {};
   const request = { law, curves, options };
   let report: FitReport;
+  let intervalBasis: IntervalBasis | null;
   try {
-    report = await fitPool.run(request, hooks);
+    ({ report, basis: intervalBasis } = await fitPool.runWithBasis(request, hooks));
   } catch (error) {
     // The fit refuses input it cannot use (no usable points, an option it would ignore).
     if (error instanceof FitInputError) throw new HttpProblem(400, error.message, requestField(error.field));
@@ -156,12 +185,19 @@ async function runAndStore(fits: FitsRepository, fitPool: FitPool, background: B
     maxLr,
     maxSteps,
     report: reportView(report, leaveOneOut ? { status: 'pending' } : null),
+    intervalBasis,
   });
   if (leaveOneOut) background.start(stored.id, report, fitPool.leaveOneOut(request));
   return fitView(stored);
 }
 
 const perCurve = (list: CurveFitMetrics[]) => list.map(({ id, name, metrics }) => ({ curveId: id, name, ...metrics }));
+
+/** The folds' metrics as shown: per curve (with coverage80 where computed) and their mean (with the mean coverage80 when every fold has one). */
+function foldsView(folds: FoldMetrics[], mean: CurveFitMetrics['metrics']) {
+  const coverage80 = meanCoverage(folds);
+  return { perCurve: perCurve(folds), mean: coverage80 === undefined ? mean : { ...mean, coverage80 } };
+}
 
 /**
  * The report as the API stores and shows it: `metrics: {perCurve, mean}`, `leaveOneOut` (null,
@@ -173,7 +209,7 @@ function reportView(report: FitReport, state: LeaveOneOutState) {
   return {
     ...rest,
     metrics: { perCurve: perCurve(curves), mean },
-    leaveOneOut: state?.status === 'done' && leaveOneOut ? { status: 'done', perCurve: perCurve(leaveOneOut.curves), mean: leaveOneOut.mean } : (pendingOrFailed ?? null),
+    leaveOneOut: state?.status === 'done' && leaveOneOut ? { status: 'done', ...foldsView(leaveOneOut.curves, leaveOneOut.mean) } : (pendingOrFailed ?? null),
     text: formatReport(report, pendingOrFailed),
   };
 }
@@ -190,6 +226,7 @@ export default async function fitRoutes(app: FastifyInstance) {
   const { fits, curves } = app.store;
   // Fits run on a pool of worker threads: a multi-second fit must not stall other requests or job streams.
   const fitPool = new FitPool();
+  provideIntervalBases(app.store, new IntervalBases(app.store, fitPool));
   const runner = app.jobs;
   const background = new BackgroundLeaveOneOut(fits);
   const leftPending = await failPendingLeaveOneOut(fits, 'server restarted');

@@ -7,49 +7,75 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { badRequest, found, HttpProblem } from '../errors.js';
-import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeRequest, type OptimizeResult } from '../optimize/index.js';
+import { normalizeRequest, OptimizeRequestError, toResult, type OptimizeInput, type OptimizeRequest, type OptimizeResult } from '../optimize/index.js';
+import { curvePrefix, type PrefixSource } from '../optimize/prefix.js';
 import { OptimizePool, type PoolRunOptions } from '../workers/search-pool.js';
 import type { SchedulesRepository } from '../store/types.js';
 import type { JobHooks, JobOutcome, JobWork } from '../jobs/runner.js';
 import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import * as contract from './contracts/optimize.js';
+import { MAX_RESULT_LRS } from './contracts/optimize.js';
 import { getLaw, type LawId } from '../laws/index.js';
 
-export type OptimizeBody = Omit<OptimizeRequest, 'params'> & { fit?: number; law?: LawId; params?: number[] };
+export type OptimizeBody = Omit<OptimizeInput, 'params'> & { fit?: number; law?: LawId; params?: number[]; curve?: number };
 
 const DEGENERATE = 'the LR-annealing law (lra) cannot be optimized: its optimum is degenerate (it always prefers decaying to zero at once); fit the multi-power law (mpl) instead';
 
-/** The request with mpl params resolved from `fit` or `law`+`params`, validated (400/404 naming the field). */
-export async function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody): Promise<OptimizeRequest & { fit?: number }> {
-  const { fit: fitId, law, params, ...rest } = body;
+/** The mpl params of `fit` or `law`+`params` (400/404 naming the field); `notMpl` says why another law is refused. */
+export async function resolveParams(app: FastifyInstance, fitId: number | undefined, law: LawId | undefined, params: number[] | undefined, notMpl = DEGENERATE): Promise<number[]> {
   let resolved: number[];
   if (fitId !== undefined) {
     if (law !== undefined || params !== undefined) throw badRequest('give either fit=ID or law and params, not both', 'fit');
     const fit = found(await app.store.fits.get(fitId), 'fit', fitId, 'fit');
-    if (!getLaw(fit.law).optimizable) throw badRequest(`fit ${fitId} is an ${fit.law} fit: ${DEGENERATE}`, 'fit');
+    if (!getLaw(fit.law).optimizable) throw badRequest(`fit ${fitId} is an ${fit.law} fit: ${notMpl}`, 'fit');
     resolved = fit.params;
   } else {
     if (law === undefined) throw badRequest('give fit=ID of an mpl fit, or law: "mpl" with params', 'fit');
-    if (!getLaw(law).optimizable) throw badRequest(DEGENERATE, 'law');
+    if (!getLaw(law).optimizable) throw badRequest(notMpl, 'law');
     if (params === undefined) throw badRequest('law "mpl" needs params [L0, A, alpha, B, C, beta, gamma]', 'params');
     resolved = params;
   }
-  const request: OptimizeRequest & { fit?: number } = { ...rest, params: resolved, ...(fitId !== undefined ? { fit: fitId } : {}) };
+  return resolved;
+}
+
+/**
+ * The fixed prefix of `curve: ID` (its schedule up to its last logged step, 404 for an unknown
+ * curve), or the body's own `prefix`/`prefixSteps`. Shared with POST /plan-cooldown.
+ */
+export async function resolvePrefix(app: FastifyInstance, body: PrefixSource & { curve?: number }): Promise<PrefixSource> {
+  if (body.curve === undefined) return { prefix: body.prefix, prefixSteps: body.prefixSteps };
+  if (body.prefix !== undefined) throw badRequest('give either curve=ID or a prefix spec, not both', 'curve');
+  if (body.prefixSteps !== undefined) throw badRequest("prefixSteps goes with a prefix spec: a curve's prefix is its schedule up to its last logged step", 'prefixSteps');
+  return curvePrefix(found(await app.store.curves.get(body.curve), 'curve', body.curve, 'curve'));
+}
+
+/** An OptimizeRequestError as a 400; with a curve, a fault of its derived prefix names `curve`. */
+export function requestProblem(err: OptimizeRequestError, curve: number | undefined) {
+  return badRequest(err.message, curve !== undefined && err.field.startsWith('prefix') ? 'curve' : err.field);
+}
+
+/** The request with mpl params resolved from `fit` or `law`+`params` and the prefix from `curve`, validated (400/404 naming the field). */
+export async function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody): Promise<ResolvedRequest> {
+  const { fit: fitId, law, params, curve, prefix, prefixSteps, ...rest } = body;
+  const resolved = await resolveParams(app, fitId, law, params);
+  const fixed = await resolvePrefix(app, { curve, prefix, prefixSteps });
+  const input: OptimizeInput = { ...rest, ...fixed, params: resolved };
   try {
-    normalizeRequest(request);
+    // The peak lr (the prefix's largest by default) and warmup as the search takes them.
+    const { peakLr, warmupSteps } = normalizeRequest(input);
+    return { ...input, peakLr, warmupSteps, ...(fitId !== undefined ? { fit: fitId } : {}), ...(curve !== undefined ? { curve } : {}) };
   } catch (err) {
-    if (err instanceof OptimizeRequestError) throw badRequest(err.message, err.field);
+    if (err instanceof OptimizeRequestError) throw requestProblem(err, curve);
     throw err;
   }
-  return request;
 }
 
 /** Store a finished search's schedule: the result with the id of its stored schedule. */
 export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule' | 'predictedFinalLoss' | 'space'> & { lrs: ArrayLike<number> }>(
   schedules: SchedulesRepository,
-  request: OptimizeRequest & { law?: string; fit?: number },
-  result: R,
+  request: OptimizeRequest & { law?: string; fit?: number; curve?: number },
+  result: R & { prefixSteps?: number },
 ): Promise<R & { scheduleId: number }> {
   // A prediction that overflowed is no result: nothing is stored.
   if (!Number.isFinite(result.predictedFinalLoss)) {
@@ -63,6 +89,7 @@ export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule
       law: 'mpl',
       params: request.params,
       ...(request.fit !== undefined ? { fit: request.fit } : {}),
+      ...(result.prefixSteps !== undefined ? { prefixSteps: result.prefixSteps, ...(request.curve !== undefined ? { curve: request.curve } : {}) } : {}),
       space: result.space,
       predictedFinalLoss: result.predictedFinalLoss,
     },
@@ -70,8 +97,8 @@ export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule
   return { ...result, scheduleId: schedule.id };
 }
 
-/** A request as `resolveOptimizeRequest` makes it (the input a search job stores). */
-type ResolvedRequest = OptimizeRequest & { fit?: number };
+/** A request as `resolveOptimizeRequest` makes it (the input a search job stores; a curve's prefix as a spec). */
+type ResolvedRequest = OptimizeRequest & { fit?: number; curve?: number };
 
 export default async function optimizeRoutes(app: FastifyInstance) {
   const runner = app.jobs;
@@ -97,7 +124,9 @@ export default async function optimizeRoutes(app: FastifyInstance) {
       const result = toResult(await search(resolved, { signal, onProgress }));
       const stored = await storeSearchResult(app.store.schedules, resolved, result);
       const { lrs: _lrs, ...withoutLrs } = stored;
-      return { stored: withoutLrs, event: stored as unknown as Record<string, unknown>, bestLoss: result.predictedFinalLoss, scheduleId: stored.scheduleId };
+      // The done event of a long schedule leaves its lrs out, as GET /jobs/{id} does (src/routes/jobs.ts).
+      const event = stored.lrs.length > MAX_RESULT_LRS ? { ...withoutLrs, lrsOmitted: `the schedule has ${stored.lrs.length} steps (over ${MAX_RESULT_LRS}): its lrs are left out; GET /schedules/${stored.scheduleId}?format=csv gives them` } : stored;
+      return { stored: withoutLrs, event: event as unknown as Record<string, unknown>, bestLoss: result.predictedFinalLoss, scheduleId: stored.scheduleId };
     };
   // Searches run one at a time, in arrival order (serial jobs).
   runner.define('optimize', { serial: true, resume: (request) => searchJob(request as unknown as ResolvedRequest) });

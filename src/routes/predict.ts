@@ -8,9 +8,14 @@
  * is a 400 naming the field to change (src/predict/limits.ts); small predictions run inline, the
  * others on worker threads (src/workers/predict-pool.ts). Answers to specs are kept by canonical
  * request (src/predict/answer-cache.ts), so a repeated prediction costs no computation.
+ *
+ * `interval=LEVEL` (with a stored fit) adds a prediction interval at that coverage level, computed
+ * where the prediction is (src/predict/compute-interval.ts) from the fit's interval basis, which a
+ * fit stored before intervals gets rebuilt on first use (fit-interval-basis.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, found } from '../errors.js';
+import { methodOf } from '../fit/options.js';
 import { getLaw, LAW_IDS, LAW_OPTIONS, lawsWithOption, outOfDomain, type ParamSpec } from '../laws/index.js';
 import type { LawId } from '../laws/law.js';
 import { formatSchedule, parseSpecText, type ScheduleSpec } from '../schedule/spec.js';
@@ -18,7 +23,10 @@ import { AnswerCache } from '../predict/answer-cache.js';
 import { DEFAULT_POINTS, predictionJson, type FitInfo, type PredictTask } from '../predict/compute.js';
 import { expansionUsPerStep, lawPredictionCost, MAX_ANSWER_POINTS, placement, type PointsField, type PredictionSize } from '../predict/budget.js';
 import { checkAnswerSize, checkSpecLength, checkWork, sampledCount } from '../predict/limits.js';
+import type { IntervalTask } from '../predict/compute-interval.js';
+import type { StoredFit } from '../store/types.js';
 import { PredictPool } from '../workers/predict-pool.js';
+import { intervalBasesOf, type IntervalBases } from './fit-interval-basis.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import * as contract from './contracts/predict.js';
 
@@ -31,6 +39,8 @@ interface PredictQuery {
   curve?: number;
   steps?: string;
   every?: number;
+  /** Coverage level of a prediction interval, in (0, 1) (the schema checks it). */
+  interval?: number;
 }
 
 type Store = FastifyInstance['store'];
@@ -68,6 +78,8 @@ interface LawChoice {
   params: number[];
   lawOptions: Record<string, unknown>;
   fitInfo?: FitInfo;
+  /** The stored fit, when the params come from one. */
+  fit?: StoredFit;
 }
 
 /** The law, parameters and options of a stored fit (`fit=ID`) or given directly (`law=...&params=...`). */
@@ -79,7 +91,7 @@ async function resolveLawSource(store: Store, q: PredictQuery): Promise<LawChoic
     // The law's options as the fit set them (the law's defaults otherwise).
     const fitOptions = fit.options as Record<string, unknown>;
     const lawOptions = Object.fromEntries(getLaw(lawId).options.filter((o) => fitOptions[o.name] !== undefined).map((o) => [o.name, fitOptions[o.name]]));
-    return { lawId, params: fit.params, lawOptions, fitInfo: { id: fit.id, maxLr: fit.maxLr, maxSteps: fit.maxSteps } };
+    return { lawId, params: fit.params, lawOptions, fitInfo: { id: fit.id, maxLr: fit.maxLr, maxSteps: fit.maxSteps }, fit };
   }
   if (q.law === undefined) throw badRequest(`give fit=ID, or law=${LAW_IDS.join('|')} with params=...`, 'fit');
   if (q.params === undefined) throw badRequest(`law=${q.law} needs params=comma-separated values`, 'params');
@@ -142,13 +154,39 @@ function predictionSize(q: PredictQuery, source: ScheduleSource, steps: number[]
   else if (source.curveId !== undefined) [points, pointsField] = [source.observedPoints, 'curve'];
   else [points, pointsField] = [sampledCount(totalSteps, Math.max(1, Math.ceil(totalSteps / DEFAULT_POINTS))), 'default'];
   const scheduleField = source.curveId === undefined ? 'schedule' : 'curve';
-  return { totalSteps, scheduleField, expansionUsPerStep: source.expansionUsPerStep, points, pointsField, every: q.every, observedPoints: source.observedPoints };
+  return {
+    totalSteps,
+    scheduleField,
+    expansionUsPerStep: source.expansionUsPerStep,
+    points,
+    pointsField,
+    every: q.every,
+    observedPoints: source.observedPoints,
+    interval: q.interval !== undefined,
+  };
+}
+
+/** Intervals need what a stored fit keeps of its data: with law=&params= there is none. */
+function checkIntervalSource(q: PredictQuery): void {
+  if (q.interval === undefined || q.fit !== undefined) return;
+  throw badRequest(
+    'a prediction interval needs a stored fit (fit=ID): it comes from the fit\'s parameter covariance and the data it was fitted on, which law=&params= do not carry; leave out interval, or fit the law first (POST /fit)',
+    'interval',
+  );
+}
+
+/** The interval part of a task: the fit's basis (stored, or rebuilt on the fit pool) at the level asked for. */
+async function intervalTask(bases: IntervalBases, fit: StoredFit, level: number): Promise<IntervalTask> {
+  const method = methodOf(fit.law, fit.options);
+  const fitKind = getLaw(fit.law).fit.methods.length > 1 ? `${fit.law} method ${method}` : fit.law;
+  return { level, basis: await bases.of(fit), calibrated: fit.law === 'mpl' && method === 'map', fitKind };
 }
 
 export default async function predictRoutes(app: FastifyInstance) {
   const { store } = app;
   const pool = new PredictPool();
   const answers = new AnswerCache();
+  const bases = intervalBasesOf(store);
   app.addHook('onListen', async () => pool.warm());
   app.addHook('onClose', async () => {
     answers.clear();
@@ -157,7 +195,8 @@ export default async function predictRoutes(app: FastifyInstance) {
 
   /** Size, check, then answer from the cache, inline or on the pool. */
   async function predict(q: PredictQuery, request: FastifyRequest, reply: FastifyReply) {
-    const { lawId, params, lawOptions, fitInfo } = await resolveLaw(store, q);
+    checkIntervalSource(q);
+    const { lawId, params, lawOptions, fitInfo, fit } = await resolveLaw(store, q);
     const source = await resolveScheduleSource(store, q);
     if (q.steps !== undefined && q.every !== undefined) throw badRequest('give steps=... or every=N, not both', 'steps');
     const steps = q.steps === undefined ? undefined : parseSteps(q.steps, source.totalSteps, MAX_ANSWER_POINTS);
@@ -168,10 +207,11 @@ export default async function predictRoutes(app: FastifyInstance) {
     const task: PredictTask = { law: lawId, params, lawOptions, fitInfo, spec: source.spec, steps, every: q.every };
     // Not kept: answers to stored curves (a deleted curve's id may name another one later) and to long specs (formatting them takes ms).
     const cacheable = source.spec !== undefined && q.schedule!.length <= CACHED_SPEC_CHARS;
-    const key = cacheable ? JSON.stringify([lawId, params, lawOptions, fitInfo ?? null, formatSchedule(source.spec!), steps ?? null, q.every ?? null]) : undefined;
+    const key = cacheable ? JSON.stringify([lawId, params, lawOptions, fitInfo ?? null, formatSchedule(source.spec!), steps ?? null, q.every ?? null, q.interval ?? null]) : undefined;
     const cached = key === undefined ? undefined : answers.get(key);
     if (cached) return sendJson(reply, cached);
     if (source.curveId !== undefined) task.curve = found(await store.curves.get(source.curveId), 'curve', source.curveId, 'curve');
+    if (q.interval !== undefined) task.interval = await intervalTask(bases, fit!, q.interval);
 
     const where = placement(estimatedUs, source.spec ?? source.curveSpec);
     const json = where === 'inline' ? predictionJson(task) : await onPool(task, where === 'heavy', request, reply);

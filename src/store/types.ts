@@ -5,6 +5,7 @@
  */
 import type { PointColumns } from '../curves/points.js';
 import type { LawId } from '../laws/law.js';
+import type { IntervalBasis } from '../predict/interval-basis.js';
 
 export interface CurveSummary {
   id: number;
@@ -13,6 +14,8 @@ export interface CurveSummary {
   meta: Record<string, unknown>;
   schedule: string | null;
   warmupSteps: number | null;
+  /** The schedule planned for the whole run (a spec), for forecasts of a live run; null when none or when `schedule` is the plan. */
+  plannedSchedule: string | null;
   pointCount: number;
   firstStep: number;
   lastStep: number;
@@ -27,8 +30,29 @@ export interface NewCurve {
   meta?: Record<string, unknown>;
   schedule?: string | null;
   warmupSteps?: number | null;
+  plannedSchedule?: string | null;
   points: PointColumns;
 }
+
+/** One forecast of a live run's final loss, kept to show how it moved as points arrived. */
+export interface CurveForecastEntry {
+  /** What predicted it: `fit:ID`, or `law:ID` with ` with:1,2` for the other curves of the fit. */
+  source: string;
+  createdAt: string;
+  pointCount: number;
+  lastStep: number;
+  finalStep: number;
+  /** null where not finite. */
+  finalLoss: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+/**
+ * How an append changes a curve's points, decided inside the store's write transaction from the
+ * points as stored: the new points, or undefined to write nothing. It may throw to refuse the batch.
+ */
+export type PointsUpdate = (current: Curve) => PointColumns | undefined;
 
 export interface StoredFit {
   id: number;
@@ -42,7 +66,12 @@ export interface StoredFit {
   report: Record<string, unknown>;
 }
 
-export type NewFit = Omit<StoredFit, 'id' | 'createdAt'>;
+/**
+ * A fit to store. `intervalBasis`: what its prediction intervals need (src/predict/interval-basis.ts),
+ * kept apart from the fit as read (StoredFit: lists and GET /fits/{id} never carry its KBs); absent
+ * or null for none (rebuilt from the fit's curves when first needed).
+ */
+export type NewFit = Omit<StoredFit, 'id' | 'createdAt'> & { intervalBasis?: IntervalBasis | null };
 
 export interface StoredSchedule {
   id: number;
@@ -100,6 +129,17 @@ export interface CurvesRepository {
   get(id: number): Promise<Curve | undefined>;
   /** False when there was no such curve. */
   delete(id: number): Promise<boolean>;
+  /**
+   * Replace the curve's points with `update`'s answer, read and written in one transaction (so
+   * concurrent appends cannot lose points); undefined when there is no such curve, else the curve as stored after.
+   */
+  updatePoints(id: number, update: PointsUpdate): Promise<Curve | undefined>;
+  /** Set (or clear, null) the planned schedule. False when there was no such curve. */
+  setPlannedSchedule(id: number, spec: string | null): Promise<boolean>;
+  /** Keep a forecast; only the newest `keep` of the curve's with the same source stay. */
+  addForecast(curveId: number, entry: Omit<CurveForecastEntry, 'createdAt'>, keep: number): Promise<void>;
+  /** The newest `limit` forecasts of the curve from `source`, oldest first. */
+  forecasts(curveId: number, source: string, limit: number): Promise<CurveForecastEntry[]>;
 }
 
 export interface FitsRepository {
@@ -111,6 +151,10 @@ export interface FitsRepository {
   updateReport(id: number, report: Record<string, unknown>): Promise<boolean>;
   /** Fits whose report says their leave-one-out metrics are still being computed (`leaveOneOut.status` 'pending'). */
   withPendingLeaveOneOut(): Promise<StoredFit[]>;
+  /** The fit's interval basis: null when it has none (stored before intervals), undefined when the fit is gone. */
+  intervalBasis(id: number): Promise<IntervalBasis | null | undefined>;
+  /** Replace the fit's interval basis (null: none) and nothing else. False, having written nothing, when the fit is gone. */
+  setIntervalBasis(id: number, basis: IntervalBasis | null): Promise<boolean>;
   /** False when there was no such fit. */
   delete(id: number): Promise<boolean>;
 }

@@ -1,13 +1,15 @@
 /**
  * Runs fits on a pool of worker threads (src/workers/fit-worker.ts, on WorkerPool: pool.ts). A fit
- * request is split into its main fit (`run`) and its leave-one-curve-out folds (`leaveOneOut`), so
- * the API can answer with the main fit at once and complete leave-one-out in the background. The
- * folds are background tasks on the pool: they run side by side on its threads, and a later fit's
- * main task starts before any of them that is still queued (a running fold is not interrupted).
- * Folds that fail or are cancelled stop the fit's other folds.
+ * request is split into its main fit (`run`, or `runWithBasis` for the fit and its interval basis)
+ * and its leave-one-curve-out folds (`leaveOneOut`), so the API can answer with the main fit at once
+ * and complete leave-one-out in the background. The folds are background tasks on the pool: they run
+ * side by side on its threads, and a later fit's main task starts before any of them that is still
+ * queued (a running fold is not interrupted). Folds that fail or are cancelled stop the fit's other
+ * folds. `intervalBasis` rebuilds the interval basis of a fit stored without one.
  */
 import type { CurveFitMetrics, FitReport, FitRequest } from '../fit/index.js';
 import { FitInputError } from '../fit/options.js';
+import type { IntervalBasis } from '../predict/interval-basis.js';
 import { defaultPoolSize, WorkerPool, type TaskFailure } from './pool.js';
 import type { FitTaskBody, FitTaskResult } from './fit-worker.js';
 
@@ -29,6 +31,11 @@ export interface FitRunHooks {
 export interface LeaveOneOutRun {
   /** The folds' metrics in curve order; rejects with the first fold error (the other folds are stopped) or the cancel reason. */
   done: Promise<CurveFitMetrics[]>;
+  /**
+   * With `done`: each fold's share of its held-out points inside the 80% interval of the fold's fit
+   * (fit-fold.ts), in curve order; null for a fold without it. Rejects as `done` does.
+   */
+  coverage80: Promise<(number | null)[]>;
   /** Stop the folds (queued ones are dropped, running ones' workers ended); `done` rejects with `reason`. */
   cancel: (reason: Error) => void;
 }
@@ -51,6 +58,18 @@ export class FitPool {
    * rejects with the abort reason.
    */
   async run(request: FitRequest, hooks: FitRunHooks = {}): Promise<FitReport> {
+    return (await this.main(request, false, hooks)).report;
+  }
+
+  /**
+   * `run`, with the fit's interval basis computed beside it on the same thread (35-200 ms, left out
+   * of `wallMs`); `basis` is null where it could not be built (then rebuilt when first needed).
+   */
+  runWithBasis(request: FitRequest, hooks: FitRunHooks = {}): Promise<{ report: FitReport; basis: IntervalBasis | null }> {
+    return this.main(request, true, hooks);
+  }
+
+  private async main(request: FitRequest, intervalBasis: boolean, hooks: FitRunHooks): Promise<{ report: FitReport; basis: IntervalBasis | null }> {
     const { onProgress, onStart, signal } = hooks;
     signal?.throwIfAborted();
     let started = performance.now();
@@ -67,14 +86,23 @@ export class FitPool {
         started = performance.now();
         onStart?.();
       };
-      const done = await this.pool.run({ request, kind: 'main' }, { group, onStart: onTaskStart, onProgress: progress });
-      const { report } = done as Extract<Done, { kind: 'main' }>;
-      report.wallMs = performance.now() - started;
+      const done = await this.pool.run({ request, kind: 'main', intervalBasis }, { group, onStart: onTaskStart, onProgress: progress });
+      const { report, basis, basisMs } = done as Extract<Done, { kind: 'main' }>;
+      report.wallMs = performance.now() - started - basisMs;
       progress(1);
-      return report;
+      return { report, basis };
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * The interval basis of a fit of `request` stored without one, at its `params` (one task, in
+   * arrival order with the main fits; about as long as the basis of a new fit).
+   */
+  async intervalBasis(request: FitRequest, params: number[]): Promise<IntervalBasis> {
+    const done = await this.pool.run({ request, kind: 'basis', params });
+    return (done as Extract<Done, { kind: 'basis' }>).basis;
   }
 
   /**
@@ -84,16 +112,20 @@ export class FitPool {
   leaveOneOut(request: FitRequest): LeaveOneOutRun {
     const group = {};
     const tasks = request.curves.map((_, fold) =>
-      this.pool.run({ request, kind: 'fold', fold }, { group, background: true }).then((r) => (r as Extract<Done, { kind: 'fold' }>).metrics),
+      this.pool.run({ request, kind: 'fold', fold }, { group, background: true }).then((r) => r as Extract<Done, { kind: 'fold' }>),
     );
     for (const t of tasks) t.catch(() => undefined);
-    const done = Promise.all(tasks).catch((error: Error) => {
+    const all = Promise.all(tasks).catch((error: Error) => {
       // Folds fail for the same reasons alike: stop the rest, report the first error.
       this.pool.cancelGroup(group, error);
       throw error;
     });
-    done.catch(() => undefined); // a caller that never looks is no unhandled rejection
-    return { done, cancel: (reason) => this.pool.cancelGroup(group, reason) };
+    const done = all.then((folds) => folds.map((f) => f.metrics));
+    const coverage80 = all.then((folds) => folds.map((f) => f.coverage80));
+    // A caller that never looks is no unhandled rejection.
+    done.catch(() => undefined);
+    coverage80.catch(() => undefined);
+    return { done, coverage80, cancel: (reason) => this.pool.cancelGroup(group, reason) };
   }
 
   close(): Promise<void> {

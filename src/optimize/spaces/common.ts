@@ -14,9 +14,15 @@ export interface Problem {
   totalSteps: number;
   peakLr: number;
   warmupSteps: number;
-  /** Fixed leading lrs (the warmup; one step at peak without warmup). */
+  /** Fixed leading lrs: the user's prefix, else the warmup (one step at peak without warmup). */
   prefix: Float64Array;
+  /** Whether `prefix` is the user's (a run so far) rather than the warmup. */
+  fixedPrefix: boolean;
   postSteps: number;
+  /** The prefix's last lr / peak, where the rest starts (1 after a warmup). */
+  yStart: number;
+  /** Upper bound of every lr after the prefix: yStart when monotone, else 1. */
+  yMax: number;
   /** Lower bound of every post-warmup lr / peak. */
   yMin: number;
   /** Fixed last lr / peak, when asked. */
@@ -70,34 +76,35 @@ export function projectValues(problem: Problem, x: Float64Array, off: number, n:
   const fixedLast = problem.yFinal !== undefined;
   const free = fixedLast ? n - 1 : n;
   const lo = floorOf(problem);
-  if (problem.monotone) projectMonotone(x, off, free, lo, 1);
-  else projectBox(x, off, free, lo, 1);
+  if (problem.monotone) projectMonotone(x, off, free, lo, problem.yMax);
+  else projectBox(x, off, free, lo, problem.yMax);
   if (fixedLast) x[off + n - 1] = problem.yFinal!;
 }
 
 type ShapeKind = 'cosine' | 'linear' | 'exp' | 'sqrt' | 'steps';
 
-/** One initial shape at position `c` in [0, 1]: from 1 (before `start`) down to `end`. */
-function shapeValue(kind: ShapeKind, c: number, start: number, end: number, plateaus: number): number {
+/** One initial shape at position `c` in [0, 1]: from `top` (before `start`) down to `end`. */
+function shapeValue(kind: ShapeKind, c: number, start: number, top: number, end: number, plateaus: number): number {
   const t = Math.min(1, Math.max(0, (c - start) / Math.max(1e-9, 1 - start)));
   switch (kind) {
     case 'cosine':
-      return end + 0.5 * (1 - end) * (1 + Math.cos(Math.PI * t));
+      return end + 0.5 * (top - end) * (1 + Math.cos(Math.PI * t));
     case 'linear':
-      return 1 + (end - 1) * t;
+      return top + (end - top) * t;
     case 'exp':
-      return Math.max(end, 1e-4) ** t;
+      return top * (Math.max(end, 1e-4 * top) / top) ** t;
     case 'sqrt':
-      return end + (1 - end) * (1 - Math.sqrt(t));
+      return end + (top - end) * (1 - Math.sqrt(t));
     default:
-      return 1 + (end - 1) * (t >= 1 ? 1 : Math.ceil(t * plateaus) / plateaus);
+      return top + (end - top) * (t >= 1 ? 1 : Math.ceil(t * plateaus) / plateaus);
   }
 }
 
 /**
- * Initial shapes, evaluated at positions `c` in [0, 1] of the post-warmup span: row 0 cosine to
- * 0.1, row 1 linear to the floor, the rest WSD-like decays with random start, end, shape and
- * (for some) a few plateaus, so the batch explores staircases as well as smooth decays.
+ * Initial shapes, evaluated at positions `c` in [0, 1] of the post-warmup span, from the lr the rest
+ * starts at (the peak after a warmup): row 0 cosine to 0.1, row 1 linear to the floor, the rest
+ * WSD-like decays with random start, end, shape and (for some) a few plateaus, so the batch
+ * explores staircases as well as smooth decays.
  */
 export function initialShapes(problem: Problem, c: Float64Array, rows: number, seed: number): Float64Array {
   const random = seededRandom(seed);
@@ -109,7 +116,8 @@ export function initialShapes(problem: Problem, c: Float64Array, rows: number, s
     const start = r < 2 ? 0 : 0.4 + 0.55 * random() ** 0.7;
     const end = r === 0 ? end0 : r === 1 ? problem.yFinal ?? lo : problem.yFinal ?? lo + (0.15 - lo * 0.15) * random() ** 2;
     const plateaus = 2 + Math.floor(random() * 5);
-    for (let j = 0; j < c.length; j++) out[r * c.length + j] = shapeValue(kind, c[j]!, start, end, plateaus);
+    const top = problem.yStart;
+    for (let j = 0; j < c.length; j++) out[r * c.length + j] = shapeValue(kind, c[j]!, start, top, Math.min(end, top), plateaus);
   }
   return out;
 }

@@ -16,6 +16,8 @@ export interface Candidate {
   loss: number;
   /** For `wsd`: the wsd-family spec the lrs expand from. */
   familySchedule?: string;
+  /** For `wsd` after a fixed prefix: the wsd-family spec of the steps after it. */
+  restSchedule?: string;
 }
 
 export interface Strategy {

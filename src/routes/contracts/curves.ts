@@ -19,6 +19,10 @@ export const CurveUpload = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     schedule: { type: 'string', description: 'Schedule spec the run was trained with.' },
+    plannedSchedule: {
+      type: 'string',
+      description: 'Only without schedule: the spec planned for the whole run (a live run logging lr values); forecasts follow it after the last logged step. Also PUT /curves/{id}/plan.',
+    },
     warmupSteps: {
       type: 'integer',
       minimum: 0,
@@ -35,7 +39,7 @@ export const CurveUpload = {
 export const CurveCreated = {
   $id: 'CurveCreated',
   type: 'object',
-  required: ['id', 'name', 'pointCount', 'firstStep', 'lastStep', 'schedule'],
+  required: ['id', 'name', 'pointCount', 'firstStep', 'lastStep', 'schedule', 'plannedSchedule'],
   properties: {
     id: { type: 'integer' },
     name: { type: 'string' },
@@ -43,13 +47,14 @@ export const CurveCreated = {
     firstStep: { type: 'integer' },
     lastStep: { type: 'integer' },
     schedule: { type: ['string', 'null'] },
+    plannedSchedule: { type: ['string', 'null'] },
   },
 } as const;
 
 export const CurveSummary = {
   $id: 'CurveSummary',
   type: 'object',
-  required: ['id', 'name', 'createdAt', 'meta', 'schedule', 'warmupSteps', 'pointCount', 'firstStep', 'lastStep'],
+  required: ['id', 'name', 'createdAt', 'meta', 'schedule', 'warmupSteps', 'plannedSchedule', 'pointCount', 'firstStep', 'lastStep'],
   properties: {
     id: { type: 'integer' },
     name: { type: 'string' },
@@ -57,6 +62,7 @@ export const CurveSummary = {
     meta: { type: ['object', 'null'] },
     schedule: { type: ['string', 'null'] },
     warmupSteps: { type: ['integer', 'null'] },
+    plannedSchedule: { type: ['string', 'null'], description: 'The spec planned for the whole run, when set (live runs).' },
     pointCount: { type: 'integer' },
     firstStep: { type: 'integer' },
     lastStep: { type: 'integer' },
@@ -85,6 +91,7 @@ export const uploadQuery = {
   properties: {
     name: { type: 'string', description: 'Curve name (CSV uploads).' },
     schedule: { type: 'string', description: 'Schedule spec (CSV uploads).' },
+    plannedSchedule: { type: 'string', description: 'Planned schedule of a live run (CSV uploads; not with `schedule`).' },
     warmupSteps: {
       type: 'integer',
       minimum: 0,

@@ -106,9 +106,19 @@ export const Metrics = {
   },
 } as const;
 
+/** Leave-one-out only: how often the held-out curve fell inside the fold's 80% prediction interval. */
+const coverage80 = {
+  type: 'number',
+  description:
+    "Leave-one-out only: the share of the held-out curve's points inside the 80% prediction interval of the fold's fit (the fit on the other curves; GET /predict's `interval=0.8`). Absent where it could not be computed.",
+} as const;
+
 export const CurveMetrics = {
   $id: 'CurveMetrics',
-  allOf: [{ $ref: 'Metrics#' }, { type: 'object', required: ['curveId', 'name'], properties: { curveId: { type: 'integer' }, name: { type: 'string' } } }],
+  allOf: [
+    { $ref: 'Metrics#' },
+    { type: 'object', required: ['curveId', 'name'], properties: { curveId: { type: 'integer' }, name: { type: 'string' }, coverage80 } },
+  ],
 } as const;
 
 export const FitParam = {
@@ -156,12 +166,15 @@ export const Fit = {
     leaveOneOut: {
       type: ['object', 'null'],
       description:
-        'Leave-one-curve-out metrics: null when not computed (one curve, or `leaveOneOut: false`); `{status: pending}` while the folds run in the background after the fit was answered; `{status: done, perCurve, mean}` when they are done (the notes and `text` then include them); `{status: failed, error}` when a fold failed or was stopped (`server stopped`, `server restarted`). Poll GET /fits/{id} until it is no longer pending.',
+        'Leave-one-curve-out metrics: null when not computed (one curve, or `leaveOneOut: false`); `{status: pending}` while the folds run in the background after the fit was answered; `{status: done, perCurve, mean}` when they are done (the notes and `text` then include them; each curve with `coverage80`, its points\' share inside the fold\'s 80% prediction interval); `{status: failed, error}` when a fold failed or was stopped (`server stopped`, `server restarted`). Poll GET /fits/{id} until it is no longer pending.',
       required: ['status'],
       properties: {
         status: { type: 'string', enum: ['pending', 'done', 'failed'] },
         perCurve: { type: 'array', items: { $ref: 'CurveMetrics#' }, description: 'When done.' },
-        mean: { allOf: [{ $ref: 'Metrics#' }], description: 'When done.' },
+        mean: {
+          allOf: [{ $ref: 'Metrics#' }, { type: 'object', properties: { coverage80: { ...coverage80, description: 'The mean of the folds\' coverage80, when every fold has one.' } } }],
+          description: 'When done.',
+        },
         error: { type: 'string', description: 'When failed: why.' },
       },
     },

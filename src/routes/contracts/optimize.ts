@@ -5,12 +5,20 @@ import { asyncQuery, jobAccepted, json, problem } from './common.js';
 /** The most steps of a schedule (MAX_TOTAL_STEPS of src/schedule/spec.ts; a test checks they agree). */
 export const MAX_STEPS = 10_000_000;
 
+/**
+ * An async search's result (GET /jobs/{id}, its `done` event) carries its per-step lrs up to this many
+ * steps (about 2 MB of JSON); longer ones leave them out (`lrsOmitted` says where to get them), since
+ * every poll would expand and serialize millions of numbers.
+ */
+export const MAX_RESULT_LRS = 100_000;
+
 export const OptimizeRequest = {
   $id: 'OptimizeRequest',
   type: 'object',
   required: ['totalSteps', 'peakLr', 'warmupSteps'],
   additionalProperties: false,
-  description: 'Unknown properties are rejected (400 naming the property). Give either `fit` or `law` with `params`, not both.',
+  description:
+    'Unknown properties are rejected (400 naming the property). Give either `fit` or `law` with `params`, not both. A fixed prefix (`curve`, or `prefix` with `prefixSteps`) is the learning rates a run has already used: kept exactly, the search plans only the steps after them, while the law is evaluated over the whole run (prefix included), so the predicted losses account for its history.',
   properties: {
     fit: { type: 'integer', minimum: 1, description: 'A stored mpl fit (or give law and params).' },
     law: { type: 'string', enum: LAW_IDS, description: 'mpl (lra cannot be optimized: 400).' },
@@ -19,12 +27,37 @@ export const OptimizeRequest = {
       items: { type: 'number' },
       description: 'mpl [L0, A, alpha, B, C, beta, gamma] (7 values), all finite with magnitude below 1e6; A, B, gamma >= 0 and alpha, C, beta > 0 (400 naming `params[i]`).',
     },
-    totalSteps: { type: 'integer', minimum: 2, maximum: MAX_STEPS },
-    peakLr: { type: 'number', exclusiveMinimum: 0, description: 'At most 1 (an lr above 1 is not a learning rate anyone trains with).' },
-    warmupSteps: { type: 'integer', minimum: 0, description: 'Must leave at least 2 steps after the warmup (warmupSteps <= totalSteps - 2).' },
+    totalSteps: { type: 'integer', minimum: 2, maximum: MAX_STEPS, description: 'Steps of the whole run (the budget), a fixed prefix included.' },
+    peakLr: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'At most 1 (an lr above 1 is not a learning rate anyone trains with). With a prefix, every prefix lr must lie in [0, peakLr] too.',
+    },
+    warmupSteps: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Must leave at least 2 steps after the warmup (warmupSteps <= totalSteps - 2). With a prefix it is not used (the prefix holds its own warmup; give 0 or the warmup it had) and may not exceed the prefix.',
+    },
+    curve: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        "A stored curve whose schedule up to its last logged step is the fixed prefix (its spec, or the schedule rebuilt from its logged lrs). Not with `prefix`. A fault of that prefix (too long for totalSteps, an lr above peakLr, a last lr of 0) is a 400 naming `curve`.",
+    },
+    prefix: {
+      type: 'string',
+      description:
+        "A schedule spec whose first `prefixSteps` steps have run: those lrs are fixed. Each must lie in [0, peakLr], the last one > 0 when monotone (the rest continues from it), and the prefix must leave at least 2 steps of totalSteps (400 naming `prefix`, `prefix.<key>` for a spec error, or `prefixSteps`). With `monotone`, the rest never rises above the prefix's last lr, and minLr and finalLr may not exceed it.",
+    },
+    prefixSteps: { type: 'integer', minimum: 1, maximum: MAX_STEPS, description: "Steps of `prefix` that have run (default the spec's whole length); at most totalSteps - 2." },
     minLr: { type: 'number', minimum: 0, description: 'Lower bound of every post-warmup lr; at most peakLr. Default 0.' },
     finalLr: { type: 'number', minimum: 0, description: "Pin the last step's lr (free when absent); must lie in [minLr, peakLr]." },
-    space: { type: 'string', enum: ['free', 'piecewise', 'wsd'], description: 'Default free.' },
+    space: {
+      type: 'string',
+      enum: ['free', 'piecewise', 'wsd'],
+      description: "Default free. After a prefix every space searches the steps after it; `wsd` continues at the prefix's last lr with the decay start free anywhere after the prefix.",
+    },
     pieces: { type: 'integer', minimum: 1, maximum: 1000, description: 'Default 16.' },
     monotone: {
       type: 'boolean',
@@ -75,9 +108,16 @@ export const OptimizeResult = {
       properties: { steps: { type: 'array', items: { type: 'integer' } }, loss: { type: 'array', items: { type: 'number' } } },
     },
     space: { type: 'string', enum: ['free', 'piecewise', 'wsd'] },
-    familySchedule: { type: 'string', description: 'space wsd only: the wsd-family spec that `schedule` copies (within 1e-4 x peakLr per step).' },
+    familySchedule: { type: 'string', description: 'space wsd only, without a prefix: the wsd-family spec that `schedule` copies (within 1e-4 x peakLr per step).' },
+    prefixSteps: { type: 'integer', description: 'With a fixed prefix: its length; `lrs` and `schedule` reproduce its lrs exactly.' },
+    restSchedule: {
+      type: 'string',
+      description: "space wsd after a prefix: the wsd-family spec of the steps after it (its step 0 is step prefixSteps), starting at the prefix's last lr; `schedule` copies it within 1e-4 x peakLr per step.",
+    },
     baselines: {
       type: 'object',
+      description:
+        "Reference schedules under the same law and constraints. After a prefix each keeps the prefix and its `schedule` is the spec of the steps after it (step 0 = step prefixSteps), starting from the prefix's last lr.",
       required: ['cosine', 'linear', 'wsd', 'constant'],
       properties: {
         cosine: { $ref: 'Baseline#' },

@@ -35,8 +35,20 @@ export const predictQuery = {
       minimum: 1,
       description: `Every N-th step plus the last, at most ${maxPoints} points. Default about 500 evenly spaced steps plus the last. Both leave out the steps with S(s) = 0.`,
     },
+    interval: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description:
+        'Coverage level of a prediction interval (e.g. 0.8 or 0.95): adds `lower` and `upper` beside `loss`, in `final`, and `interval`. Needs a stored fit (`fit`; with `law` + `params` a 400 naming `interval`).',
+      examples: [0.8],
+    },
   },
 } as const;
+
+/** A bound of a prediction interval at each step (with `interval`). */
+const bounds = (which: string) =>
+  ({ type: 'array', items: { type: ['number', 'null'] }, description: `${which} bound of the interval at each step (with \`interval\`); null where the loss is.` }) as const;
 
 export const Prediction = {
   $id: 'Prediction',
@@ -55,10 +67,28 @@ export const Prediction = {
       description:
         'Predicted loss at each step; null where it is not finite (before any lr was applied, S(s) = 0, or params that do not suit the schedule), with a warning.',
     },
+    lower: bounds('Lower'),
+    upper: bounds('Upper'),
     final: {
       type: 'object',
       required: ['step', 'loss'],
-      properties: { step: { type: 'integer' }, loss: { type: ['number', 'null'] } },
+      properties: {
+        step: { type: 'integer' },
+        loss: { type: ['number', 'null'] },
+        lower: { type: ['number', 'null'], description: 'With `interval`.' },
+        upper: { type: ['number', 'null'], description: 'With `interval`.' },
+      },
+    },
+    interval: {
+      type: 'object',
+      description: 'With `interval`: the level, the multiplier k of the log-error scale, and how the interval is made (README: Prediction intervals).',
+      required: ['level', 'multiplier', 'calibrated', 'method'],
+      properties: {
+        level: { type: 'number' },
+        multiplier: { type: 'number', description: 'k(level): the interval is loss x exp(+-k sigma).' },
+        calibrated: { type: 'boolean', description: 'False for fits other than mpl with method map: the constants were calibrated on those (a warning says so).' },
+        method: { type: 'string' },
+      },
     },
     warnings: { type: 'array', items: { type: 'string' } },
     curve: { type: 'integer' },
@@ -79,10 +109,16 @@ export const predict = {
     `and one prediction's estimated computation (per schedule step and per predicted point, in the law's cost terms) at most\n` +
     `${MAX_PREDICTION_US / 1e6} s of one core: over either, 400 naming the field to change (\`every\`, \`steps\`, \`schedule\` or \`curve\`), the\n` +
     'limit and the value that fits (a larger `every`, fewer steps, a shorter schedule). Predictions of more than a few ms run\n' +
-    'on worker threads; answers to repeated requests come from a cache. A spec too long for a URL can be sent to `POST /predict`.\n',
+    'on worker threads; answers to repeated requests come from a cache. A spec too long for a URL can be sent to `POST /predict`.\n' +
+    '\n**Intervals.** `interval=0.8` (any level in (0, 1)) with a stored fit adds `lower` and `upper` beside `loss` and in `final`:\n' +
+    "the prediction x exp(+-k sigma), sigma from the fit's parameter covariance plus a model error growing with the schedule's\n" +
+    'distance from the fitted schedules (steps beyond the longest fitted one, another shape, a peak lr outside the fitted peaks),\n' +
+    "calibrated on the transfer benchmark's held-out runs (README, Prediction intervals, for its coverage). Warnings name the\n" +
+    'extrapolations that widen it. A fit stored before intervals existed gets what they need rebuilt from its curves on first use;\n' +
+    'if they were deleted, 409 naming `fit`. With `law` + `params`: 400 naming `interval`.\n',
   tags: ['predict'],
   querystring: predictQuery,
-  'x-response': { 200: json('Predicted curve.', { $ref: 'Prediction#' }), 400: problem, 404: problem },
+  'x-response': { 200: json('Predicted curve.', { $ref: 'Prediction#' }), 400: problem, 404: problem, 409: problem },
 } as const;
 
 /** POST /predict: the query's parameters as a JSON object (strict types: numbers as numbers), e.g. for a 1000-knot piecewise spec. */
@@ -93,8 +129,8 @@ export const predictPost = {
   description:
     'GET /predict with its parameters in a JSON body instead of the query string, for schedules too long for a URL\n' +
     `(the request line and headers may take ${MAX_HEADER_BYTES / 1024} KiB). Same answer, same limits; the body may take ${PREDICT_BODY_LIMIT / 1024 / 1024} MiB.\n` +
-    'Types are strict: `fit`, `curve` and `every` are JSON integers, `params` and `steps` comma-separated strings as in the query.\n',
+    'Types are strict: `fit`, `curve` and `every` are JSON integers, `interval` a JSON number, `params` and `steps` comma-separated strings as in the query.\n',
   tags: ['predict'],
   body: predictBody,
-  'x-response': { 200: json('Predicted curve.', { $ref: 'Prediction#' }), 400: problem, 404: problem, 413: problem },
+  'x-response': { 200: json('Predicted curve.', { $ref: 'Prediction#' }), 400: problem, 404: problem, 409: problem, 413: problem },
 } as const;

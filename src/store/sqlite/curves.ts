@@ -1,9 +1,10 @@
 /**
  * Curves on SQLite. Points are packed float64 blobs so they read back bit for bit;
- * every write is one transaction, so a failed upload leaves nothing behind.
+ * every write is one transaction, so a failed upload (or append) leaves nothing behind.
  */
 import type { Db } from './db.js';
-import type { Curve, CurveSummary, CurvesRepository, NewCurve, Page } from '../types.js';
+import type { PointColumns } from '../../curves/points.js';
+import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
 
 interface CurveRow {
   id: number;
@@ -12,6 +13,7 @@ interface CurveRow {
   meta: string;
   schedule: string | null;
   warmup_steps: number | null;
+  planned_schedule: string | null;
   point_count: number;
   first_step: number;
   last_step: number;
@@ -29,6 +31,7 @@ function summary(row: CurveRow): CurveSummary {
     meta: JSON.parse(row.meta) as Record<string, unknown>,
     schedule: row.schedule,
     warmupSteps: row.warmup_steps,
+    plannedSchedule: row.planned_schedule,
     pointCount: row.point_count,
     firstStep: row.first_step,
     lastStep: row.last_step,
@@ -42,8 +45,8 @@ export class SqliteCurves implements CurvesRepository {
     const { steps, losses, lrs } = curve.points;
     const info = this.db
       .prepare(
-        `INSERT INTO curves (name, created_at, meta, schedule, warmup_steps, point_count, first_step, last_step)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO curves (name, created_at, meta, schedule, warmup_steps, planned_schedule, point_count, first_step, last_step)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         curve.name,
@@ -51,6 +54,7 @@ export class SqliteCurves implements CurvesRepository {
         JSON.stringify(curve.meta ?? {}),
         curve.schedule ?? null,
         curve.warmupSteps ?? null,
+        curve.plannedSchedule ?? null,
         steps.length,
         steps[0],
         steps[steps.length - 1],
@@ -94,7 +98,7 @@ export class SqliteCurves implements CurvesRepository {
     return this.summaryNow(id);
   }
 
-  async get(id: number): Promise<Curve | undefined> {
+  private getNow(id: number): Curve | undefined {
     const head = this.summaryNow(id);
     if (!head) return undefined;
     const row = this.db.prepare('SELECT steps, losses, lrs FROM curve_points WHERE curve_id = ?').get(id) as {
@@ -103,6 +107,65 @@ export class SqliteCurves implements CurvesRepository {
       lrs: Buffer | null;
     };
     return { ...head, points: { steps: fromBlob(row.steps), losses: fromBlob(row.losses), lrs: row.lrs ? fromBlob(row.lrs) : null } };
+  }
+
+  async get(id: number): Promise<Curve | undefined> {
+    return this.getNow(id);
+  }
+
+  private writePoints(id: number, points: PointColumns): void {
+    const { steps, losses, lrs } = points;
+    this.db.prepare('UPDATE curves SET point_count = ?, first_step = ?, last_step = ? WHERE id = ?').run(steps.length, steps[0], steps[steps.length - 1], id);
+    this.db.prepare('UPDATE curve_points SET steps = ?, losses = ?, lrs = ? WHERE curve_id = ?').run(toBlob(steps), toBlob(losses), lrs ? toBlob(lrs) : null, id);
+  }
+
+  async updatePoints(id: number, update: PointsUpdate): Promise<Curve | undefined> {
+    // better-sqlite3 is synchronous: read, merge and write happen with no other request in between.
+    return this.db.transaction(() => {
+      const current = this.getNow(id);
+      if (!current) return undefined;
+      const next = update(current);
+      if (!next) return current;
+      this.writePoints(id, next);
+      return { ...this.summaryNow(id)!, points: next };
+    })();
+  }
+
+  async setPlannedSchedule(id: number, spec: string | null): Promise<boolean> {
+    return this.db.prepare('UPDATE curves SET planned_schedule = ? WHERE id = ?').run(spec, id).changes > 0;
+  }
+
+  async addForecast(curveId: number, entry: Omit<CurveForecastEntry, 'createdAt'>, keep: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO curve_forecasts (curve_id, source, created_at, point_count, last_step, final_step, final_loss, lower, upper)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(curveId, entry.source, new Date().toISOString(), entry.pointCount, entry.lastStep, entry.finalStep, entry.finalLoss, entry.lower, entry.upper);
+      this.db
+        .prepare(
+          `DELETE FROM curve_forecasts WHERE curve_id = ? AND source = ? AND id NOT IN
+             (SELECT id FROM curve_forecasts WHERE curve_id = ? AND source = ? ORDER BY id DESC LIMIT ?)`,
+        )
+        .run(curveId, entry.source, curveId, entry.source, keep);
+    })();
+  }
+
+  async forecasts(curveId: number, source: string, limit: number): Promise<CurveForecastEntry[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM curve_forecasts WHERE curve_id = ? AND source = ? ORDER BY id DESC LIMIT ?')
+      .all(curveId, source, limit) as { source: string; created_at: string; point_count: number; last_step: number; final_step: number; final_loss: number | null; lower: number | null; upper: number | null }[];
+    return rows.reverse().map((r) => ({
+      source: r.source,
+      createdAt: r.created_at,
+      pointCount: r.point_count,
+      lastStep: r.last_step,
+      finalStep: r.final_step,
+      finalLoss: r.final_loss,
+      lower: r.lower,
+      upper: r.upper,
+    }));
   }
 
   async delete(id: number): Promise<boolean> {

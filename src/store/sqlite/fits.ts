@@ -1,6 +1,10 @@
-/** Fits on SQLite: the fitted parameters, what they were fitted on, and the full report. */
+/**
+ * Fits on SQLite: the fitted parameters, what they were fitted on, the full report, and the interval
+ * basis (its own column, read only by `intervalBasis`: lists and reads of fits leave its KBs alone).
+ */
 import type { Db } from './db.js';
 import type { LawId } from '../../laws/law.js';
+import type { IntervalBasis } from '../../predict/interval-basis.js';
 import type { FitsRepository, NewFit, Page, StoredFit } from '../types.js';
 
 interface FitRow {
@@ -14,6 +18,9 @@ interface FitRow {
   max_steps: number;
   report: string;
 }
+
+/** The columns of a StoredFit (every one but interval_basis). */
+const FIT_COLUMNS = 'id, law, created_at, curve_ids, options, params, max_lr, max_steps, report';
 
 function fromRow(row: FitRow): StoredFit {
   return {
@@ -33,15 +40,15 @@ export class SqliteFits implements FitsRepository {
   constructor(private readonly db: Db) {}
 
   private getNow(id: number): StoredFit | undefined {
-    const row = this.db.prepare('SELECT * FROM fits WHERE id = ?').get(id) as FitRow | undefined;
+    const row = this.db.prepare(`SELECT ${FIT_COLUMNS} FROM fits WHERE id = ?`).get(id) as FitRow | undefined;
     return row && fromRow(row);
   }
 
   async insert(fit: NewFit): Promise<StoredFit> {
     const info = this.db
       .prepare(
-        `INSERT INTO fits (law, created_at, curve_ids, options, params, max_lr, max_steps, report)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO fits (law, created_at, curve_ids, options, params, max_lr, max_steps, report, interval_basis)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         fit.law,
@@ -52,6 +59,7 @@ export class SqliteFits implements FitsRepository {
         fit.maxLr,
         fit.maxSteps,
         JSON.stringify(fit.report),
+        fit.intervalBasis ? JSON.stringify(fit.intervalBasis) : null,
       );
     return this.getNow(Number(info.lastInsertRowid))!;
   }
@@ -61,7 +69,7 @@ export class SqliteFits implements FitsRepository {
   }
 
   async list(limit: number, offset: number): Promise<Page<StoredFit>> {
-    const rows = this.db.prepare('SELECT * FROM fits ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as FitRow[];
+    const rows = this.db.prepare(`SELECT ${FIT_COLUMNS} FROM fits ORDER BY id DESC LIMIT ? OFFSET ?`).all(limit, offset) as FitRow[];
     const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM fits').get() as { total: number };
     return { items: rows.map(fromRow), total };
   }
@@ -71,8 +79,18 @@ export class SqliteFits implements FitsRepository {
   }
 
   async withPendingLeaveOneOut(): Promise<StoredFit[]> {
-    const rows = this.db.prepare(`SELECT * FROM fits WHERE json_extract(report, '$.leaveOneOut.status') = 'pending' ORDER BY id`).all() as FitRow[];
+    const rows = this.db.prepare(`SELECT ${FIT_COLUMNS} FROM fits WHERE json_extract(report, '$.leaveOneOut.status') = 'pending' ORDER BY id`).all() as FitRow[];
     return rows.map(fromRow);
+  }
+
+  async intervalBasis(id: number): Promise<IntervalBasis | null | undefined> {
+    const row = this.db.prepare('SELECT interval_basis FROM fits WHERE id = ?').get(id) as { interval_basis: string | null } | undefined;
+    if (!row) return undefined;
+    return row.interval_basis === null ? null : (JSON.parse(row.interval_basis) as IntervalBasis);
+  }
+
+  async setIntervalBasis(id: number, basis: IntervalBasis | null): Promise<boolean> {
+    return this.db.prepare('UPDATE fits SET interval_basis = ? WHERE id = ?').run(basis ? JSON.stringify(basis) : null, id).changes > 0;
   }
 
   async delete(id: number): Promise<boolean> {
