@@ -48,13 +48,21 @@ export type FitSummary = Partial<Fit> & { id: number; law: string; curveIds: num
  * lr was applied, or params that do not suit the schedule: the answer's warnings say so); the views
  * ask for finite steps only and read them as numbers.
  */
-export type Prediction = Omit<PredictionBody, 'loss' | 'final'> & { loss: number[]; final: { step: number; loss: number } };
+export type Prediction = Omit<PredictionBody, 'loss' | 'final'> & {
+  loss: number[];
+  /** With `interval`: the interval's bounds at the final step (null where not finite). */
+  final: { step: number; loss: number; lower?: number | null; upper?: number | null };
+};
+
+/** The prediction interval's level the views ask for (README: Prediction intervals). */
+export const INTERVAL_LEVEL = 0.8;
 
 /** The optimize form always names a stored fit. */
 export type OptimizeRequest = Omit<OptimizeRequestBody, 'fit' | 'law' | 'params'> & { fit: number };
 /** A baseline in an optimize result: the server may give a final loss or a whole curve. */
 export interface Baseline { schedule: string; loss: number | number[] | { steps: number[]; loss: number[] } }
-export type OptimizeResult = Omit<OptimizeResultBody, 'baselines'> & { baselines: Record<string, Baseline> };
+/** `lrs` is absent from an async result of over 100,000 steps (`lrsOmitted` says so). */
+export type OptimizeResult = Omit<OptimizeResultBody, 'baselines' | 'lrs'> & { baselines: Record<string, Baseline>; lrs?: number[]; lrsOmitted?: string };
 /** A job; the dashboard keeps job ids as strings (they only go into URLs). */
 export type Job = Omit<JobBody, 'id' | 'result' | 'error'> & {
   id: string;
@@ -195,8 +203,21 @@ export const api = {
   /** Start a fit as a job (POST /fit?async=1); follow it with `followJob`, read it with `normalizeFit`. */
   startFit: (curveIds: number[], law: string) => request<{ jobId: number }>('POST', '/fit?async=1', { curveIds, law }),
   deleteFit: (id: number) => request<void>('DELETE', `/fits/${id}`),
-  predict: (params: { fit: number; schedule?: string; curve?: number; every?: number }, signal?: AbortSignal) =>
+  predict: (params: { fit: number; schedule?: string; curve?: number; every?: number; interval?: number }, signal?: AbortSignal) =>
     request<Prediction>('GET', `/predict?${q(params)}`, undefined, { signal }),
+  /**
+   * A prediction with its interval at `level` (lower/upper beside loss); where the interval cannot be
+   * had (a 409: an old fit whose curves were deleted; a 400 naming `interval`: a server without them)
+   * the prediction alone, so the curve is still drawn.
+   */
+  predictWithInterval: async (params: { fit: number; schedule?: string; curve?: number; every?: number }, signal?: AbortSignal, level = INTERVAL_LEVEL): Promise<Prediction> => {
+    try {
+      return await api.predict({ ...params, interval: level }, signal);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 409 || (err.status === 400 && err.field === 'interval'))) return api.predict(params, signal);
+      throw err;
+    }
+  },
 
   startOptimize: (body: OptimizeRequest) => request<{ jobId: string }>('POST', '/optimize-schedule?async=1', body),
   getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),

@@ -31,6 +31,16 @@ export function setContent(el: Element, ...children: Child[]): void {
 
 /** Loss-like numbers: 4 decimals. */
 export const fmtLoss = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(4));
+/** A prediction interval "80%: 3.1772–3.3676" (level in (0, 1)); '' when a bound is missing. */
+export function fmtInterval(level: number | undefined, lower: number | null | undefined, upper: number | null | undefined): string {
+  if (lower === null || lower === undefined || upper === null || upper === undefined || !Number.isFinite(lower) || !Number.isFinite(upper)) return '';
+  return `${level !== undefined ? `${+(level * 100).toFixed(1)}%: ` : ''}${fmtLoss(lower)}–${fmtLoss(upper)}`;
+}
+/** A loss with its interval: "3.2571 (80%: 3.1772–3.3676)", or the loss alone. */
+export function fmtLossInterval(loss: number | null | undefined, level?: number, lower?: number | null, upper?: number | null): string {
+  const range = fmtInterval(level, lower, upper);
+  return range ? `${fmtLoss(loss)} (${range})` : fmtLoss(loss);
+}
 /** Compact general numbers: 3 significant digits, exponent for tiny/huge. */
 export function fmtNum(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';

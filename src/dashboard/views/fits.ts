@@ -6,9 +6,9 @@
  * polls GET /fits/{id} about every second, then shows the metrics (or why they failed).
  */
 import { api, ApiError, followJob, normalizeFit, toApiError, type Curve, type Fit, type MetricSet, type Prediction } from '../api.js';
-import { Chart, color, type SeriesInput } from '../charts.js';
+import { Chart, bandOf, color, type SeriesInput } from '../charts.js';
 import { store, fitLabel } from '../state.js';
-import { h, setContent, emptyState, loadingState, errorState, fmtNum, toast } from '../ui.js';
+import { h, setContent, emptyState, loadingState, errorState, fmtNum, fmtLossInterval, toast } from '../ui.js';
 import { loadCurve } from './curves.js';
 import { LAW_IDS, LAW_INFO, type LawId } from '../../laws/ids.js';
 
@@ -94,6 +94,8 @@ class FitsView {
   private readonly fitChart = new Chart({ height: 300, yLabel: 'loss', sync: 'fit', emptyText: 'Select a fit to see its curves.' }, 'fit-chart');
   private readonly residChart = new Chart({ height: 150, yLabel: 'observed − fit', sync: 'fit', zeroLine: true, emptyText: 'Residuals appear here.' }, 'resid-chart');
   private readonly chartStatus = h('div', { class: 'plot-status' });
+  /** Each shown curve's predicted final loss with its interval. */
+  private readonly finals = h('ul', { class: 'notes fit-finals', 'data-testid': 'fit-finals' });
   private readonly tables = h('div', { class: 'fit-tables' });
 
   constructor() {
@@ -119,6 +121,7 @@ class FitsView {
       this.detailHead,
       h('header', {}, h('h3', {}, 'Fitted curve over observed points'), h('span', { class: 'spacer' }), this.curvePick, this.chartStatus),
       this.fitChart.el,
+      this.finals,
       h('h3', {}, 'Residuals'),
       this.residChart.el,
       this.tables,
@@ -292,6 +295,7 @@ class FitsView {
     setContent(this.detailHead, emptyState('No fit selected.', store.fits.length ? 'Pick one in the list.' : 'Create a fit from selected curves on the left.'));
     this.fitChart.set([]);
     this.residChart.set([]);
+    setContent(this.finals);
     setContent(this.tables);
     setContent(this.curvePick);
     this.curvePick.hidden = true;
@@ -301,7 +305,7 @@ class FitsView {
   private async predicted(f: Fit, cid: number): Promise<{ cid: number; pred: Prediction; curve: Curve }> {
     const key = `${f.id}:${cid}`;
     if (!this.predCache.has(key)) {
-      const p = api.predict({ fit: f.id, curve: cid });
+      const p = api.predictWithInterval({ fit: f.id, curve: cid });
       p.catch(() => this.predCache.delete(key));
       this.predCache.set(key, p);
     }
@@ -325,16 +329,27 @@ class FitsView {
         const steps = curve.points.map((p) => p.step);
         const observed = curve.points.map((p) => p.loss);
         fitSeries.push({ label: `${curve.name} observed`, color: `${color(i)}66`, steps, values: observed, points: true });
-        fitSeries.push({ label: `${curve.name} fit`, color: color(i), steps: pred.steps, values: pred.loss, width: 2 });
+        fitSeries.push({ label: `${curve.name} fit`, color: color(i), steps: pred.steps, values: pred.loss, width: 2, band: bandOf(pred) });
         residSeries.push({ label: curve.name, color: color(i), steps, values: steps.map((s, k) => observed[k]! - interp(pred.steps, pred.loss, s)) });
       });
       this.fitChart.set(fitSeries);
       this.residChart.set(residSeries);
+      setContent(
+        this.finals,
+        ...results.map(({ pred, curve }) =>
+          h(
+            'li',
+            { 'data-testid': 'fit-final', dataset: { curve: String(curve.id), value: String(pred.final.loss) } },
+            `${curve.name}: predicted final loss ${fmtLossInterval(pred.final.loss, pred.interval?.level, pred.final.lower, pred.final.upper)} at step ${pred.final.step.toLocaleString('en-US')}`,
+          ),
+        ),
+      );
       setContent(this.chartStatus);
     } catch (err) {
       if (token !== this.chartToken) return;
       this.fitChart.set([], 'The prediction for these curves failed.');
       this.residChart.set([]);
+      setContent(this.finals);
       setContent(this.chartStatus, errorState(err, err instanceof ApiError && err.status === 404 ? 'Prediction route unavailable' : 'Prediction failed'));
     }
   }

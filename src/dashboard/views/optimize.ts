@@ -246,9 +246,10 @@ class OptimizeView {
 
   /** Charts: optimized lrs from the result; baseline schedules and curves from the API. */
   private async drawCharts(r: OptimizeResult, req: OptimizeRequest): Promise<void> {
-    const total = r.lrs.length;
+    const total = req.totalSteps;
     const every = everyFor(total, 2000);
-    const opt = thinLrs(r.lrs, every);
+    // Results of schedules over 100,000 steps leave their lrs out (lrsOmitted): the server samples the spec then.
+    const opt = r.lrs ? thinLrs(r.lrs, every) : await api.expand(r.schedule, every).then((e) => ({ steps: e.steps, values: e.lrs })).catch(() => ({ steps: [], values: [] }));
     const lr: SeriesInput[] = [{ label: 'optimized', color: COLORS.optimized!, steps: opt.steps, values: opt.values, width: 2.5 }];
     const loss: SeriesInput[] = [{ label: 'optimized', color: COLORS.optimized!, steps: r.curve.steps, values: r.curve.loss, width: 2.5 }];
     this.lrChart.set(lr);

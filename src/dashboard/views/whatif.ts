@@ -5,9 +5,9 @@
  */
 import type uPlot from 'uplot';
 import { api, ApiError, everyFor, toApiError, type Prediction } from '../api.js';
-import { Chart, valueAt, type SeriesInput } from '../charts.js';
+import { Chart, bandOf, valueAt, type SeriesInput } from '../charts.js';
 import { store } from '../state.js';
-import { h, setContent, emptyState, errorState, fmtLoss, fmtPct, field, markField } from '../ui.js';
+import { h, setContent, emptyState, errorState, fmtLoss, fmtInterval, fmtPct, field, markField } from '../ui.js';
 import { fitPicker, numberInput } from '../widgets.js';
 import {
   DEFAULT_STATE, FAMILIES, WSD_SHAPES, ScheduleError, formatSpec, parseSpec, runShape, cosineBaseline, wsdBaseline, knotsFrom, num, type ScheduleState, type Family,
@@ -30,10 +30,10 @@ const VISIBLE: Record<Family, string[]> = {
   expr: ['total', 'peak', 'warmup', 'consts', 'f'],
 };
 
-/** The expanded schedule `spec` and its predicted loss under `fit`. */
+/** The expanded schedule `spec` and its predicted loss under `fit`, with its 80% interval where the fit has one. */
 async function line(spec: string, fit: number, total: number, signal?: AbortSignal): Promise<Line> {
   const every = everyFor(total, 1500);
-  const [exp, pred] = await Promise.all([api.expand(spec, every, signal), api.predict({ fit, schedule: spec, every }, signal)]);
+  const [exp, pred] = await Promise.all([api.expand(spec, every, signal), api.predictWithInterval({ fit, schedule: spec, every }, signal)]);
   return { spec, steps: exp.steps, lrs: exp.lrs, pred };
 }
 
@@ -297,7 +297,7 @@ class WhatifView {
 
   /** The loss and lr charts: yours and the baselines (the lr chart is left alone while a knot is dragged). */
   private drawLines(yours: Line, cosine: Line | null, wsdLine: Line | null, shape: ReturnType<typeof runShape>): void {
-    const loss: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.pred.steps, values: yours.pred.loss, width: 2.5 }];
+    const loss: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.pred.steps, values: yours.pred.loss, width: 2.5, band: bandOf(yours.pred) }];
     const lr: SeriesInput[] = [{ label: 'yours', color: YOURS, steps: yours.steps, values: yours.lrs, width: 2.5 }];
     if (cosine) {
       loss.push({ label: 'cosine', color: COSINE, steps: cosine.pred.steps, values: cosine.pred.loss, dash: [6, 4] });
@@ -334,14 +334,19 @@ class WhatifView {
   private renderCards(yours: Line, cosine: Line | null, wsd: Line | null): void {
     const y = yours.pred.final.loss;
     const best = Math.min(...[cosine, wsd].filter((x): x is Line => !!x).map((x) => x.pred.final.loss));
-    const card = (label: string, value: number | undefined, cls: string, extra: Record<string, unknown> = {}, sub = '') =>
-      h('div', { class: `card-num ${cls}`, ...extra }, h('span', {}, label), h('strong', {}, fmtLoss(value)), sub ? h('small', {}, sub) : null);
+    // The final loss, its interval under it ("80%: 3.1772–3.3676") where the answer has one.
+    const range = (l: Line, testId?: string) => {
+      const text = fmtInterval(l.pred.interval?.level, l.pred.final.lower, l.pred.final.upper);
+      return text ? h('small', { class: 'interval', 'data-testid': testId, dataset: { lower: String(l.pred.final.lower), upper: String(l.pred.final.upper) } }, `(${text})`) : null;
+    };
+    const card = (label: string, l: Line, cls: string, extra: Record<string, unknown> = {}, sub = '', rangeId?: string) =>
+      h('div', { class: `card-num ${cls}`, ...extra }, h('span', {}, label), h('strong', {}, fmtLoss(l.pred.final.loss)), range(l, rangeId), sub ? h('small', {}, sub) : null);
     const delta = Number.isFinite(best) ? (y - best) / best : NaN;
     setContent(
       this.cards,
-      card('your final loss', y, 'yours', { 'data-testid': 'whatif-final', 'data-value': String(y), 'data-spec': yours.spec, 'data-step': String(yours.pred.final.step) }, `at step ${yours.pred.final.step.toLocaleString('en-US')}`),
-      cosine ? card('cosine → peak/10', cosine.pred.final.loss, 'cosine', { 'data-testid': 'whatif-cosine', title: cosine.spec }) : null,
-      wsd ? card('WSD, 20% linear cooldown', wsd.pred.final.loss, 'wsd', { 'data-testid': 'whatif-wsd', title: wsd.spec }) : null,
+      card('your final loss', yours, 'yours', { 'data-testid': 'whatif-final', 'data-value': String(y), 'data-spec': yours.spec, 'data-step': String(yours.pred.final.step) }, `at step ${yours.pred.final.step.toLocaleString('en-US')}`, 'whatif-final-interval'),
+      cosine ? card('cosine → peak/10', cosine, 'cosine', { 'data-testid': 'whatif-cosine', title: cosine.spec }) : null,
+      wsd ? card('WSD, 20% linear cooldown', wsd, 'wsd', { 'data-testid': 'whatif-wsd', title: wsd.spec }) : null,
       Number.isFinite(delta) ? h('div', { class: `card-num ${delta < 0 ? 'better' : 'worse'}` }, h('span', {}, 'vs best baseline'), h('strong', {}, `${delta > 0 ? '+' : ''}${fmtPct(delta)}`), h('small', {}, delta < 0 ? 'lower is better: yours wins' : 'baseline is lower')) : null,
     );
   }
