@@ -534,6 +534,14 @@ test('issue 12 (1): /schedules/expand bounds its answer and an expr spec bounds 
     assert.equal(upload.json().field, 'schedule.total');
     // The same f over fewer steps is fine.
     assert.equal((await expand(`expr:total=20000,peak=1,f=${'peak*'.repeat(100)}1`, 100)).statusCode, 200);
+    // A curve's schedule answers at most 100,000 values too.
+    const long = await app.inject({ method: 'POST', url: '/curves', payload: { name: 'long', schedule: 'cosine:peak=3e-4,total=2000000,final=1e-5', points: [{ step: 0, loss: 4 }, { step: 10, loss: 3.9 }] } });
+    assert.equal(long.statusCode, 201, long.body);
+    const dense2 = await app.inject({ method: 'GET', url: `/curves/${long.json().id}/schedule?every=1` });
+    assert.equal(dense2.statusCode, 400);
+    assert.equal(dense2.json().field, 'every');
+    assert.match(dense2.json().detail, /every=20 or more/);
+    assert.equal((await app.inject({ method: 'GET', url: `/curves/${long.json().id}/schedule?every=20` })).statusCode, 200);
   } finally {
     await close();
   }

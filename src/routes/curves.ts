@@ -7,6 +7,7 @@ import { ingestCurve, pointsFromJson, type CurveUpload } from '../curves/ingest.
 import { sampleSteps } from '../schedule/expand.js';
 import { badRequest, found, NotFoundError } from '../errors.js';
 import { withLrSchedule } from '../curves/schedule.js';
+import { MAX_EXPANDED_VALUES } from './contracts/schedules.js';
 
 
 export default async function curvesRoutes(app: FastifyInstance) {
@@ -66,7 +67,11 @@ export default async function curvesRoutes(app: FastifyInstance) {
     async (request) => {
       const curve = withLrSchedule(found(await curves.get(request.params.id), 'curve', request.params.id));
       const total = curve.lrSchedule.length;
-      const steps = sampleSteps(total, request.query.every ?? Math.max(1, Math.ceil(total / 1000)));
+      // An answer holds at most MAX_EXPANDED_VALUES lrs, as /schedules/expand.
+      const fewest = Math.max(1, Math.ceil(total / MAX_EXPANDED_VALUES));
+      const every = request.query.every ?? Math.max(1, Math.ceil(total / 1000));
+      if (every < fewest) throw badRequest(`every=${every} over ${total} steps gives more than ${MAX_EXPANDED_VALUES} values in an answer: give every=${fewest} or more`, 'every');
+      const steps = sampleSteps(total, every);
       return { total, steps, lrs: steps.map((s) => curve.lrSchedule[s]) };
     },
   );

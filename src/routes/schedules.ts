@@ -1,13 +1,11 @@
 /** Schedule grammar endpoint: expand a spec to its per-step learning rates. */
-
-/** The most values in one answer (about 2 MB of JSON). */
-export const MAX_EXPANDED_VALUES = 100_000;
 import type { FastifyInstance } from 'fastify';
 import { lrsAtSteps, sampleSteps } from '../schedule/expand.js';
 import { checkInlineExpansion } from '../schedule/cost.js';
 import { parseSchedule, formatSchedule } from '../schedule/spec.js';
 import { badRequest } from '../errors.js';
 import * as contract from './contracts/schedules.js';
+import { MAX_EXPANDED_VALUES } from './contracts/schedules.js';
 import type { Route } from './contracts/index.js';
 
 export default async function scheduleRoutes(app: FastifyInstance) {

@@ -1,6 +1,9 @@
 /** Contracts of the schedules: expanding a spec, exporting a stored (optimized) schedule. */
 import { idParams, json, problem } from './common.js';
 
+/** The most lrs in one answer of /schedules/expand or /curves/{id}/schedule (about 2 MB of JSON). */
+export const MAX_EXPANDED_VALUES = 100_000;
+
 export const expandSchedule = {
   summary: 'Expand a schedule spec to per-step learning rates.',
   tags: ['schedules'],
