@@ -87,12 +87,7 @@ export function fitDomainOf(curves: readonly FitCurve[], fromStep = 0): FitDomai
   for (const c of curves) {
     const { steps } = usablePoints(c, fromStep);
     if (steps.length === 0) continue;
-    let first = Infinity;
-    let last = -Infinity;
-    for (const s of steps) {
-      first = Math.min(first, s);
-      last = Math.max(last, s);
-    }
+    const [first, last] = extent(steps);
     const at = footprintSteps(first, last);
     const S = lrSumsAt(c.lrs, at);
     at.forEach((s, i) => {
@@ -102,6 +97,17 @@ export function fitDomainOf(curves: readonly FitCurve[], fromStep = 0): FitDomai
     });
   }
   return { maxSteps, maxLr, peakLrs, footprint: { x, y } };
+}
+
+/** The smallest and largest of `values` ([Infinity, -Infinity] when empty). */
+function extent(values: Iterable<number>): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return [min, max];
 }
 
 /** How far each requested step of a schedule reaches beyond a fit's domain (see the file comment). */
@@ -122,12 +128,7 @@ export function extrapolation(domain: FitDomain, lrs: Float64Array, steps: Array
   const n = steps.length;
   const { x: fx, y: fy } = domain.footprint;
   const m = fx.length;
-  let xMin = Infinity;
-  let xMax = -Infinity;
-  for (const v of fx) {
-    xMin = Math.min(xMin, v);
-    xMax = Math.max(xMax, v);
-  }
+  const [xMin, xMax] = extent(fx);
   const S = lrSumsAt(lrs, steps);
   const shape = new Float64Array(n);
   const horizon = new Float64Array(n);
