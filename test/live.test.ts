@@ -130,6 +130,10 @@ test('the forecast predicts the rest of the run under its plan, and its history 
   assert.ok(Math.abs(f1.final.loss - observedFinal) / observedFinal < 0.1, `final ${f1.final.loss} vs observed ${observedFinal}`);
   assert.ok(f1.lower.length === f1.steps.length && f1.final.lower < f1.final.loss && f1.final.loss < f1.final.upper, JSON.stringify(f1.final));
   assert.equal(f1.history.length, 1);
+  // Uploaded without warmupSteps: the steps before the first logged one follow the plan's warmup, so the
+  // forecast agrees with /predict for the plan (before, the first logged lr was held back to step 0: 0.157 lower).
+  const planned = (await inject('GET', `/predict?fit=${fitId}&schedule=${encodeURIComponent(COSINE)}&steps=23999`)).json();
+  assert.ok(Math.abs(f1.final.loss - planned.final.loss) < 2e-3, `forecast ${f1.final.loss} vs /predict ${planned.final.loss}`);
 
   // Asked again with no new points: the history keeps one entry. After new points: a second one.
   assert.equal((await inject('GET', `/curves/${id}/forecast?fit=${fitId}`)).json().history.length, 1);

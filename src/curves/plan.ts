@@ -44,6 +44,9 @@ export function plannedRun(curve: Curve): PlannedRun {
   const lrs = new Float64Array(Math.max(planned.length, logged.length));
   lrs.set(planned.subarray(0, lrs.length));
   lrs.set(logged);
+  // Before the first logged step nothing was logged: without a declared warmup, the plan says what
+  // ran there (its warmup), not the first logged lr held back to step 0 (which inflates S1).
+  if (curve.warmupSteps === null) lrs.set(planned.subarray(0, Math.min(curve.points.steps[0] ?? 0, planned.length)));
   return checkRemaining(curve, { lrs, plan: curve.plannedSchedule });
 }
 
