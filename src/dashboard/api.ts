@@ -57,6 +57,43 @@ export type Prediction = Omit<PredictionBody, 'loss' | 'final'> & {
 /** The prediction interval's level the views ask for (README: Prediction intervals). */
 export const INTERVAL_LEVEL = 0.8;
 
+/** One earlier forecast's predicted final loss (a forecast's `history`, oldest first). */
+export interface ForecastHistory {
+  createdAt: string;
+  pointCount: number;
+  lastStep: number;
+  finalStep: number;
+  finalLoss: number | null;
+  lower?: number | null;
+  upper?: number | null;
+}
+/**
+ * The forecast of the rest of a live run (GET /curves/{id}/forecast, and the `forecast` event; see
+ * src/routes/contracts/live.ts): `steps`/`loss` from the last logged step to the end of the plan, with
+ * `interval` the `lower`/`upper` arrays and final bounds.
+ */
+export interface Forecast {
+  curve: number;
+  source: string;
+  fit?: number;
+  law?: string;
+  params: Record<string, number>;
+  plan: string;
+  totalSteps: number;
+  lastStep: number;
+  pointCount: number;
+  steps: number[];
+  loss: (number | null)[];
+  level?: number;
+  lower?: (number | null)[];
+  upper?: (number | null)[];
+  final: { step: number; loss: number | null; lower?: number | null; upper?: number | null };
+  history: ForecastHistory[];
+  warnings: string[];
+}
+/** A `points` event of GET /curves/{id}/events. */
+export interface PointsEvent { added: number; unchanged: number; pointCount: number; lastStep: number }
+
 /** The optimize form always names a stored fit. */
 export type OptimizeRequest = Omit<OptimizeRequestBody, 'fit' | 'law' | 'params'> & { fit: number };
 /** A baseline in an optimize result: the server may give a final loss or a whole curve. */
@@ -219,6 +256,10 @@ export const api = {
     }
   },
 
+  /** The forecast of a live run's rest under its plan, with a stored fit (and its interval at `interval`). */
+  forecast: (id: number, params: { fit: number; interval?: number; points?: number }, signal?: AbortSignal) =>
+    request<Forecast>('GET', `/curves/${id}/forecast?${q(params)}`, undefined, { signal }),
+
   startOptimize: (body: OptimizeRequest) => request<{ jobId: string }>('POST', '/optimize-schedule?async=1', body),
   getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),
   cancelJob: (id: string) => request<Job>('DELETE', `/jobs/${encodeURIComponent(id)}`),
@@ -289,6 +330,11 @@ export function followJob(jobId: string, onProgress: (p: JobProgress, via: 'stre
       void poll();
     };
   });
+}
+
+/** Whether server-sent events can be followed here: not without EventSource, nor with a token (no Authorization header). */
+export function canStream(): boolean {
+  return typeof EventSource !== 'undefined' && !storedToken();
 }
 
 /** How many steps to skip so a schedule of `total` steps gives about `target` points. */

@@ -1,4 +1,4 @@
-/** Dashboard entry: mounts the four views, hash routing between them, first data load. */
+/** Dashboard entry: mounts the five views, hash routing between them, first data load. */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { store } from './state.js';
@@ -7,22 +7,27 @@ import { curvesView, curvesLoadError } from './views/curves.js';
 import { fitsView } from './views/fits.js';
 import { whatifView } from './views/whatif.js';
 import { optimizeView } from './views/optimize.js';
+import { liveView } from './views/live.js';
 
-type ViewId = 'curves' | 'fits' | 'whatif' | 'optimize';
+type ViewId = 'curves' | 'fits' | 'whatif' | 'optimize' | 'live';
 const app = document.getElementById('app')!;
-const views: Record<ViewId, { el: HTMLElement; show: () => void }> = {
+const views: Record<ViewId, { el: HTMLElement; show: () => void; hide?: () => void }> = {
   curves: curvesView(),
   fits: fitsView(),
   whatif: whatifView(),
   optimize: optimizeView(),
+  live: liveView(),
 };
 app.replaceChildren(...Object.values(views).map((v) => v.el));
 
-/** Show the view named by the URL hash (#/curves by default). */
+/** Show the view named by the URL hash (#/curves by default; a query after `?` is the view's own, e.g. #/live?curve=3&fit=1). */
 function route(): void {
-  const id = (location.hash.replace(/^#\/?/, '') || 'curves') as ViewId;
+  const id = (location.hash.replace(/^#\/?/, '').split('?')[0] || 'curves') as ViewId;
   const current: ViewId = id in views ? id : 'curves';
-  for (const [key, v] of Object.entries(views)) v.el.hidden = key !== current;
+  for (const [key, v] of Object.entries(views)) {
+    if (key !== current && !v.el.hidden) v.hide?.();
+    v.el.hidden = key !== current;
+  }
   for (const a of document.querySelectorAll<HTMLAnchorElement>('#tabs a')) a.classList.toggle('active', a.dataset.view === current);
   document.body.dataset.view = current;
   views[current].show();
