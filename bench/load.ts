@@ -1,7 +1,7 @@
 /**
  * Load benchmark (issue 12): the real server in a child process on loopback, driven by autocannon.
  *
- *   npm run bench:load [-- --duration 10]
+ *   npm run bench:load [-- --duration 10] [-- --only curves-page,health-under-heavy-work]
  *
  * Scenarios, each at 10 and 50 connections, each with a light /health probe running beside it:
  *   - predict-new:    GET /predict with a new 24,000-step schedule on every request (nothing cached);
@@ -24,6 +24,9 @@ import { projectPath } from '../src/paths.js';
 
 const MPL_25M = '3.04045406,0.52468604,0.50786857,363.78751622,2.06560812,0.58279013,0.64142257';
 const duration = Number(argument('duration', '10'));
+/** Scenario names to run (all when empty): predict-new, predict-cached, curves-page, health-under-heavy-work. */
+const only = argument('only', '').split(',').filter(Boolean);
+const wanted = (scenario: string) => only.length === 0 || only.includes(scenario);
 const HEALTH_P99_TARGET_MS = 50;
 
 function argument(name: string, fallback: string): string {
@@ -150,7 +153,7 @@ async function scenarios(base: string): Promise<Row[]> {
       ['predict-cached', () => run({ url: base + cachedPredictPath, connections })],
       ['curves-page', () => run({ url: `${base}/curves?limit=20`, connections })],
     ];
-    for (const [scenario, load] of cases) {
+    for (const [scenario, load] of cases.filter(([name]) => wanted(name))) {
       const [result, health] = await Promise.all([load(), healthProbe(base)]);
       rows.push(row(scenario, connections, result, health));
       console.error(`  ${scenario} @${connections}: ${result.requests.average.toFixed(0)} req/s, /health p99 ${health.p99} ms`);
@@ -233,10 +236,10 @@ console.error(`bench:load: server on ${base}, ${duration} s per run`);
 const server = await startServer(port, dbDir);
 try {
   const rows = await scenarios(base);
-  const heavy = await healthUnderHeavyWork(base);
-  rows.push(heavy.row);
+  const heavy = wanted('health-under-heavy-work') ? await healthUnderHeavyWork(base) : undefined;
+  if (heavy) rows.push(heavy.row);
   const allMet = report(rows);
-  console.log(`\nheaviest allowed /predict: \`${heavy.heavyPath.replace(MPL_25M, '<25M params>')}\`: ${heavy.heavyCount} answered, median ${median(heavy.heavyMs).toFixed(0)} ms each; the 2,000,000-step search was accepted with ${heavy.searchStatus}.`);
+  if (heavy) console.log(`\nheaviest allowed /predict: \`${heavy.heavyPath.replace(MPL_25M, '<25M params>')}\`: ${heavy.heavyCount} answered, median ${median(heavy.heavyMs).toFixed(0)} ms each; the 2,000,000-step search was accepted with ${heavy.searchStatus}.`);
   console.log(allMet ? '\nall targets met' : '\nsome targets NOT met (see the table)');
 } finally {
   server.kill('SIGTERM');
