@@ -39,7 +39,14 @@ function summary(row: CurveRow): CurveSummary {
 }
 
 export class SqliteCurves implements CurvesRepository {
-  constructor(private readonly db: Db) {}
+  /** The statements of the hot reads (list pages, counts for /health), prepared once: preparing costs as much as running them. */
+  private readonly listPage;
+  private readonly countAll;
+
+  constructor(private readonly db: Db) {
+    this.listPage = db.prepare('SELECT * FROM curves ORDER BY id LIMIT ? OFFSET ?');
+    this.countAll = db.prepare('SELECT COUNT(*) AS n FROM curves').pluck();
+  }
 
   private insertOne(curve: NewCurve): number {
     const { steps, losses, lrs } = curve.points;
@@ -85,13 +92,12 @@ export class SqliteCurves implements CurvesRepository {
   }
 
   async list(limit: number, offset: number): Promise<Page<CurveSummary>> {
-    const rows = this.db.prepare('SELECT * FROM curves ORDER BY id LIMIT ? OFFSET ?').all(limit, offset) as CurveRow[];
-    const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM curves').get() as { total: number };
-    return { items: rows.map(summary), total };
+    const rows = this.listPage.all(limit, offset) as CurveRow[];
+    return { items: rows.map(summary), total: this.countAll.get() as number };
   }
 
   async count(): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM curves').get() as { n: number }).n;
+    return this.countAll.get() as number;
   }
 
   async summary(id: number): Promise<CurveSummary | undefined> {
