@@ -520,10 +520,10 @@ test('issue 12 (1): /schedules/expand bounds its answer and an expr spec bounds 
     const dense = await expand('cosine:peak=3e-4,total=10000000,final=1e-5', 1);
     assert.equal(dense.statusCode, 400);
     assert.equal(dense.json().field, 'every');
-    assert.match(dense.json().detail, /every=100 or more/);
+    assert.match(dense.json().detail, /every=101 or more/); // every=100 would give 100,001 values (the last step is added)
     const thinned = await expand('cosine:peak=3e-4,total=10000000,final=1e-5');
     assert.equal(thinned.statusCode, 200);
-    assert.ok(thinned.json().lrs.length <= 100_001);
+    assert.ok(thinned.json().lrs.length <= 100_000);
     const longF = `expr:total=10000000,peak=1,f=${'peak*'.repeat(100)}1`;
     const refused = await expand(longF, 1_000_000);
     assert.equal(refused.statusCode, 400, refused.body.slice(0, 300));
@@ -540,8 +540,9 @@ test('issue 12 (1): /schedules/expand bounds its answer and an expr spec bounds 
     const dense2 = await app.inject({ method: 'GET', url: `/curves/${long.json().id}/schedule?every=1` });
     assert.equal(dense2.statusCode, 400);
     assert.equal(dense2.json().field, 'every');
-    assert.match(dense2.json().detail, /every=20 or more/);
-    assert.equal((await app.inject({ method: 'GET', url: `/curves/${long.json().id}/schedule?every=20` })).statusCode, 200);
+    assert.match(dense2.json().detail, /every=21 or more/);
+    assert.equal((await app.inject({ method: 'GET', url: `/curves/${long.json().id}/schedule?every=20` })).statusCode, 400, 'every=20 gives 100,001 values');
+    assert.equal((await app.inject({ method: 'GET', url: `/curves/${long.json().id}/schedule?every=21` })).statusCode, 200);
   } finally {
     await close();
   }

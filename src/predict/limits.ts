@@ -4,6 +4,7 @@
  * `curve`), the limit, and the value that would fit.
  */
 import { badRequest } from '../errors.js';
+import { everyFor } from '../schedule/expand.js';
 import { costTerms, estimateUs, MAX_ANSWER_POINTS, MAX_PREDICTION_US, type PredictionCost, type PredictionSize } from './budget.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -19,21 +20,6 @@ export const MAX_SPEC_CHARS = 128 * 1024;
 export function checkSpecLength(spec: string, field = 'schedule'): void {
   if (spec.length <= MAX_SPEC_CHARS) return;
   throw badRequest(`the schedule spec is ${count(spec.length)} characters, over the limit of ${count(MAX_SPEC_CHARS)} for a prediction: give a spec with fewer knots or steps (a piecewise spec of about 4,000 knots fits)`, field);
-}
-
-/** How many steps `every=N` picks from a `total`-step schedule (sampleSteps: 0, N, 2N, ... and the last). */
-export function sampledCount(total: number, every: number): number {
-  const picked = Math.ceil(total / every);
-  return (picked - 1) * every === total - 1 ? picked : picked + 1;
-}
-
-/** The smallest `every` that picks at most `points` steps of a `total`-step schedule (every=total picks 2: the first and the last). */
-export function everyFor(total: number, points: number): number {
-  if (points < 2) return total;
-  let every = Math.max(1, Math.ceil(total / Math.max(1, points - 1)));
-  while (every > 1 && sampledCount(total, every - 1) <= points) every--;
-  while (sampledCount(total, every) > points) every++;
-  return every;
 }
 
 /** Refuse an answer of more than MAX_ANSWER_POINTS predicted (or observed) points. */

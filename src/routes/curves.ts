@@ -4,10 +4,9 @@ import * as contract from './contracts/curves.js';
 import type { Route } from './contracts/index.js';
 import { formatCurveCsv, parseCurveCsv } from '../curves/csv.js';
 import { ingestCurve, pointsFromJson, type CurveUpload } from '../curves/ingest.js';
-import { sampleSteps } from '../schedule/expand.js';
 import { badRequest, found, NotFoundError } from '../errors.js';
 import { withLrSchedule } from '../curves/schedule.js';
-import { MAX_EXPANDED_VALUES } from './contracts/schedules.js';
+import { boundedSampleSteps } from './sampled-steps.js';
 
 
 export default async function curvesRoutes(app: FastifyInstance) {
@@ -67,11 +66,8 @@ export default async function curvesRoutes(app: FastifyInstance) {
     async (request) => {
       const curve = withLrSchedule(found(await curves.get(request.params.id), 'curve', request.params.id));
       const total = curve.lrSchedule.length;
-      // An answer holds at most MAX_EXPANDED_VALUES lrs, as /schedules/expand.
-      const fewest = Math.max(1, Math.ceil(total / MAX_EXPANDED_VALUES));
-      const every = request.query.every ?? Math.max(1, Math.ceil(total / 1000));
-      if (every < fewest) throw badRequest(`every=${every} over ${total} steps gives more than ${MAX_EXPANDED_VALUES} values in an answer: give every=${fewest} or more`, 'every');
-      const steps = sampleSteps(total, every);
+      // Default about 1,000 values; at most MAX_EXPANDED_VALUES, as /schedules/expand.
+      const steps = boundedSampleSteps(total, request.query.every, Math.max(1, Math.ceil(total / 1000)));
       return { total, steps, lrs: steps.map((s) => curve.lrSchedule[s]) };
     },
   );

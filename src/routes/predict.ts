@@ -22,7 +22,8 @@ import { formatSchedule, parseSpecText, type ScheduleSpec } from '../schedule/sp
 import { AnswerCache } from '../predict/answer-cache.js';
 import { DEFAULT_POINTS, predictionJson, type FitInfo, type PredictTask } from '../predict/compute.js';
 import { expansionUsPerStep, lawPredictionCost, MAX_ANSWER_POINTS, placement, type PointsField, type PredictionSize } from '../predict/budget.js';
-import { checkAnswerSize, checkSpecLength, checkWork, sampledCount } from '../predict/limits.js';
+import { checkAnswerSize, checkSpecLength, checkWork } from '../predict/limits.js';
+import { sampledCount } from '../schedule/expand.js';
 import type { IntervalTask } from '../predict/compute-interval.js';
 import type { StoredFit } from '../store/types.js';
 import { PredictPool } from '../workers/predict-pool.js';

@@ -158,6 +158,21 @@ export function sampleSteps(total: number, every: number): number[] {
   return steps;
 }
 
+/** How many steps `every=N` picks from a `total`-step schedule (as sampleSteps: 0, N, 2N, ... and the last). */
+export function sampledCount(total: number, every: number): number {
+  const picked = Math.ceil(total / every);
+  return (picked - 1) * every === total - 1 ? picked : picked + 1;
+}
+
+/** The smallest `every` that picks at most `points` steps of a `total`-step schedule (every=total picks 2: the first and the last). */
+export function everyFor(total: number, points: number): number {
+  if (points < 2) return total;
+  let every = Math.max(1, Math.ceil(total / Math.max(1, points - 1)));
+  while (every > 1 && sampledCount(total, every - 1) <= points) every--;
+  while (sampledCount(total, every) > points) every++;
+  return every;
+}
+
 /** About `count` evenly spaced steps of a `total`-step run, always including the last. */
 export function evenSteps(total: number, count = 500): number[] {
   return sampleSteps(total, Math.max(1, Math.ceil(total / count)));
