@@ -14,7 +14,7 @@ import type { JobStatus, Store, StoredJob } from '../store/types.js';
 import { expandSchedule } from '../schedule/expand.js';
 import { found, HttpProblem } from '../errors.js';
 import { fitView } from './fits.js';
-import { MAX_RESULT_LRS } from './contracts/optimize.js';
+import { lrsOmittedNote, MAX_RESULT_LRS } from './contracts/optimize.js';
 
 /** A job in one of these has ended: it cannot be cancelled, its event stream ends at once. */
 const ENDED: ReadonlySet<JobStatus> = new Set(['done', 'failed', 'cancelled']);
@@ -35,7 +35,7 @@ export async function fullResult(store: Store, job: StoredJob): Promise<Record<s
   const totalSteps = Number((job.request as { totalSteps?: number } | null)?.totalSteps ?? 0);
   // Millions of lrs would be expanded and serialized on the event loop at every poll: long schedules are fetched apart.
   if (totalSteps > MAX_RESULT_LRS) {
-    return { ...job.result, scheduleId: job.scheduleId, lrsOmitted: `the schedule has ${totalSteps} steps (over ${MAX_RESULT_LRS}): its lrs are left out; GET /schedules/${job.scheduleId}?format=csv gives them` };
+    return { ...job.result, scheduleId: job.scheduleId, lrsOmitted: lrsOmittedNote(totalSteps, job.scheduleId) };
   }
   return { ...job.result, lrs: Array.from(expandSchedule(schedule)), scheduleId: job.scheduleId };
 }

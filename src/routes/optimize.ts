@@ -15,7 +15,7 @@ import type { JobHooks, JobOutcome, JobWork } from '../jobs/runner.js';
 import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import * as contract from './contracts/optimize.js';
-import { MAX_RESULT_LRS } from './contracts/optimize.js';
+import { lrsOmittedNote, MAX_RESULT_LRS } from './contracts/optimize.js';
 import { getLaw, type LawId } from '../laws/index.js';
 
 export type OptimizeBody = Omit<OptimizeInput, 'params'> & { fit?: number; law?: LawId; params?: number[]; curve?: number };
@@ -125,7 +125,7 @@ export default async function optimizeRoutes(app: FastifyInstance) {
       const stored = await storeSearchResult(app.store.schedules, resolved, result);
       const { lrs: _lrs, ...withoutLrs } = stored;
       // The done event of a long schedule leaves its lrs out, as GET /jobs/{id} does (src/routes/jobs.ts).
-      const event = stored.lrs.length > MAX_RESULT_LRS ? { ...withoutLrs, lrsOmitted: `the schedule has ${stored.lrs.length} steps (over ${MAX_RESULT_LRS}): its lrs are left out; GET /schedules/${stored.scheduleId}?format=csv gives them` } : stored;
+      const event = stored.lrs.length > MAX_RESULT_LRS ? { ...withoutLrs, lrsOmitted: lrsOmittedNote(stored.lrs.length, stored.scheduleId) } : stored;
       return { stored: withoutLrs, event: event as unknown as Record<string, unknown>, bestLoss: result.predictedFinalLoss, scheduleId: stored.scheduleId };
     };
   // Searches run one at a time, in arrival order (serial jobs).

@@ -12,6 +12,10 @@ export const MAX_STEPS = 10_000_000;
  */
 export const MAX_RESULT_LRS = 100_000;
 
+/** The `lrsOmitted` of a result whose schedule is over MAX_RESULT_LRS steps: where its lrs are. */
+export const lrsOmittedNote = (steps: number, scheduleId: number | null) =>
+  `the schedule has ${steps} steps (over ${MAX_RESULT_LRS}): its lrs are left out; GET /schedules/${scheduleId}?format=csv gives them`;
+
 export const OptimizeRequest = {
   $id: 'OptimizeRequest',
   type: 'object',
