@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clip, HttpProblem, NotFoundError, problemBody, quote } from '../errors.js';
 import { ScheduleError } from '../schedule/spec.js';
+import { withoutServerPaths } from '../paths.js';
 import { StorageFullError } from '../store/index.js';
 
 /**
@@ -40,8 +41,13 @@ function answerFrameworkError(error: FastifyError, request: FastifyRequest, repl
     return send(reply, 414, detail, 'url', { title: STATUS_CODES[414] });
   }
   if (error.code === 'FST_ERR_BAD_URL') return send(reply, 400, `the URL path ${path} is not valid (a bad percent-encoding?)`, 'url');
-  request.log.error(error);
-  return send(reply, 500, `internal error: ${error.message}`);
+  return sendInternal(reply, 500, error);
+}
+
+/** A server fault: logged whole, answered without the server's file paths (a stack or an fs error may name them). */
+function sendInternal(reply: FastifyReply, status: number, error: Error) {
+  reply.request.log.error(error);
+  return send(reply, status, `internal error: ${withoutServerPaths(error.message)}`);
 }
 
 /** The status and detail of a connection's error before any request was parsed (Node's parser, its timeouts). */
@@ -126,10 +132,7 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
     if (status === 415) return send(reply, 415, `unsupported content type ${quote(request.headers['content-type'] ?? '')}: send application/json or text/csv`, 'content-type');
     if (status === 413) return send(reply, 413, `the body is over the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`, 'body');
     if (status === 400 && error.code?.startsWith('FST_ERR_CTP')) return send(reply, 400, error.message, 'body');
-    if (status >= 500) {
-      request.log.error(error);
-      return send(reply, status, 'internal error: ' + error.message);
-    }
+    if (status >= 500) return sendInternal(reply, status, error);
     return send(reply, status, error.message);
   });
 
