@@ -667,6 +667,24 @@ function checkPrepared(got: NewCurve, want: ExpectedCurve): void {
   });
 }
 
+/**
+ * An upload prepared directly (`prepare`; undefined when it never reaches the upload code) is
+ * refused with a 400 problem exactly when the rules refuse it, and otherwise equals the expected curve.
+ */
+function checkDirectUpload(verdict: Verdict, prepare: () => NewCurve | undefined): void {
+  let prepared: NewCurve | undefined;
+  try {
+    prepared = prepare();
+  } catch (error) {
+    checkRefusal(error);
+    if (verdict.ok === true) assert.fail(`refused an upload the rules accept: ${(error as Error).message}`);
+    return;
+  }
+  if (prepared === undefined) return;
+  if (verdict.ok === false) assert.fail(`accepted an upload the rules refuse (${verdict.why})`);
+  if (verdict.ok === true) checkPrepared(prepared, verdict.curve);
+}
+
 /** A refusal from the upload pipeline must be a 400 problem naming a field (or fastify's own JSON-parse 400). */
 function checkRefusal(error: unknown): void {
   if (error instanceof HttpProblem) {
@@ -1082,18 +1100,11 @@ test('property: a CSV upload (parseCurveCsv + prepareCurve) is accepted exactly 
     fc.property(csvCase, (c) => {
       const verdict = csvVerdict(c);
       const q = queryVerdict(c.query);
-      let prepared: NewCurve;
-      try {
+      checkDirectUpload(verdict, () => {
         const columns = parseCurveCsv(c.text);
-        if (typeof q === 'string') return; // the route's schema refuses this query before the upload code runs
-        prepared = prepareCurve(q.raw, columns);
-      } catch (error) {
-        checkRefusal(error);
-        if (verdict.ok === true) assert.fail(`refused an upload the rules accept: ${(error as Error).message}`);
-        return;
-      }
-      if (verdict.ok === false) assert.fail(`accepted an upload the rules refuse (${verdict.why})`);
-      if (verdict.ok === true) checkPrepared(prepared, verdict.curve);
+        // The route's schema refuses a bad query before the upload code runs.
+        return typeof q === 'string' ? undefined : prepareCurve(q.raw, columns);
+      });
     }),
     params,
   );
@@ -1321,16 +1332,7 @@ test('property: a JSON upload (body parser + pointsFromJson + prepareCurve) is a
   fc.assert(
     fc.property(jsonCase, (text) => {
       const verdict = jsonVerdict(text);
-      let prepared: NewCurve;
-      try {
-        prepared = prepareJson(text);
-      } catch (error) {
-        checkRefusal(error);
-        if (verdict.ok === true) assert.fail(`refused an upload the rules accept: ${(error as Error).message}`);
-        return;
-      }
-      if (verdict.ok === false) assert.fail(`accepted an upload the rules refuse (${verdict.why})`);
-      if (verdict.ok === true) checkPrepared(prepared, verdict.curve);
+      checkDirectUpload(verdict, () => prepareJson(text));
     }),
     params,
   );
