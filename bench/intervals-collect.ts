@@ -18,7 +18,7 @@ import { loadRef } from './transfer-run.js';
 import { refLabel, type TransferGroup, type TransferProtocol } from './transfer-protocols.js';
 
 /** Values of kappa (the weight of the log lr-sum axis in the shape distance) recorded per point. */
-export const KAPPA_GRID = [0.25, 0.5, 1, 2, 4] as const;
+export const KAPPA_GRID = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
 
 /** One target curve's held-out points, as columns. */
 export interface TargetRecords {

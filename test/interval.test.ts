@@ -3,11 +3,12 @@
  * mpl-luo2025): fit cosine_24000, constant_24000 and wsdcon_9 with the default method, build the
  * interval basis a stored fit keeps, and predict the six held-out curves with intervals.
  *
- * Sane ranges, not recorded results: the 80% interval covers between 65% and 99.5% of the held-out
- * points (each curve weighing the same; the benchmark's calibration gives about 90-97% on this
- * protocol, where the law transfers better than on the 124M protocols, see
- * bench/results/intervals.md), the 95% interval at least as many and at least 85%, and the mean
- * relative width of the 80% interval stays under 5% (an interval that covers by being huge fails).
+ * Sane ranges, not recorded results: the 80% interval covers at least 65% of the held-out points
+ * (each curve weighing the same), the 95% interval at least as many and at least 85%, and the mean
+ * relative width of the 80% interval stays under 3% (an interval that covers by being huge fails).
+ * No upper bound on coverage: the multipliers are cross-validated for runs unlike the calibration's
+ * (bench/results/intervals.md), so on this protocol, where the law transfers best, the 80% interval
+ * covers nearly every point (about 99-100%) while staying about 1.5% wide.
  * Widths grow with the horizon beyond the longest fitted schedule and never reach 0.
  */
 import { test } from 'node:test';
@@ -20,7 +21,7 @@ import { expandSchedule } from '../src/schedule/expand.js';
 import { intervalBasisOf, type IntervalBasis } from '../src/predict/interval-basis.js';
 import { INTERVAL_CALIBRATION, levelMultiplier, MIN_SCALE } from '../src/predict/interval-calibration.js';
 import { fitDomainOf, extrapolation } from '../src/predict/interval-domain.js';
-import { predictionInterval } from '../src/predict/interval.js';
+import { missingIntervalWarning, predictionInterval } from '../src/predict/interval.js';
 
 const mpl = getLaw('mpl');
 const bases = new Map<string, { basis: IntervalBasis; test: ReturnType<typeof publishedSplit>['test'] }>();
@@ -54,9 +55,9 @@ for (const size of ['25M', '100M'] as const) {
       }
     }
     const text = `80%: ${(100 * cover[0.8]).toFixed(1)}% covered, 95%: ${(100 * cover[0.95]).toFixed(1)}%, mean width of the 80% interval ${(100 * width80).toFixed(2)}%`;
-    assert.ok(cover[0.8] >= 0.65 && cover[0.8] <= 0.995, text);
+    assert.ok(cover[0.8] >= 0.65, text);
     assert.ok(cover[0.95] >= cover[0.8] && cover[0.95] >= 0.85, text);
-    assert.ok(width80 > 0 && width80 < 0.05, text);
+    assert.ok(width80 > 0 && width80 < 0.03, text);
   });
 }
 
@@ -149,4 +150,37 @@ test('an lra fit gets intervals from the same basis (finite, positive width)', (
   const { steps } = usablePoints(curve);
   const iv = predictionInterval(getLaw('lra'), basis, curve.lrs, steps, 0.8);
   for (const w of relativeWidth(iv)) assert.ok(Number.isFinite(w) && w > 0);
+});
+
+test('no zero-width or NaN interval around a meaningless prediction: null bounds where the loss is <= 0 or not finite, counted and warned', () => {
+  const { basis } = upstream('25M');
+  const lrs = expandSchedule('wsd:peak=3e-4,warmup=2160,total=24000,decayStart=20000,final=3e-5,shape=exp');
+  const steps = [0, 100, 12000, 23999];
+  const real = predictionInterval(mpl, basis, lrs, steps, 0.8);
+  // Step 0 of a warmup from 0: S(s) = 0, the loss is infinite: no interval, not counted (the loss itself is null).
+  assert.equal(real.loss[0], Infinity);
+  assert.ok(Number.isNaN(real.lower[0]!) && Number.isNaN(real.upper[0]!));
+  assert.equal(real.missing, 0);
+  assert.equal(missingIntervalWarning(real.missing, steps.length), undefined);
+  for (let i = 1; i < steps.length; i++) assert.ok(real.lower[i]! < real.loss[i]! && real.loss[i]! < real.upper[i]!);
+  // Synthetic params (said so: L0 shifted down by 30, as params that do not suit a schedule can drive the law
+  // to or below 0): the same covariance, a loss below 0 at every step. The old interval was pred * exp(+-k sigma)
+  // of a negative number (upper below lower) or, at 0, of zero width.
+  const shifted = { ...basis, params: [basis.params[0]! - 30, ...basis.params.slice(1)] };
+  const negative = predictionInterval(mpl, shifted, lrs, steps, 0.95);
+  for (let i = 1; i < steps.length; i++) {
+    assert.ok(negative.loss[i]! < 0, `loss ${negative.loss[i]} at step ${steps[i]}`);
+    assert.ok(Number.isNaN(negative.lower[i]!) && Number.isNaN(negative.upper[i]!));
+  }
+  assert.equal(negative.missing, 3);
+  assert.match(missingIntervalWarning(negative.missing, steps.length)!, /no interval \(null lower and upper\) at 3 of 4 step\(s\)/);
+  // A given prediction of exactly 0, and NaN: no interval either.
+  const given = predictionInterval(mpl, basis, lrs, [12000, 23999], 0.8, { loss: [0, NaN] });
+  assert.ok([...given.lower, ...given.upper].every(Number.isNaN));
+  assert.equal(given.missing, 1);
+  // Far extrapolation with positive predictions keeps finite, positive widths (no null).
+  const long = expandSchedule('cosine:peak=3e-4,warmup=2160,total=2400000,final=3e-5');
+  const far = predictionInterval(mpl, basis, long, [24000, 240000, 2399999], 0.95);
+  assert.equal(far.missing, 0);
+  relativeWidth(far).forEach((w) => assert.ok(Number.isFinite(w) && w > 0, String(w)));
 });

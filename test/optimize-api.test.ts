@@ -242,7 +242,7 @@ test('jobs of a previous process: queued ones run on start, one interrupted twic
   const ctx = await testApp();
   const { dbPath } = ctx;
   await ctx.app.close();
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const request = { params: P25, totalSteps: 300, peakLr: 1e-3, warmupSteps: 10, restarts: 2, budgetMs: 200 };
   const queued = await store.jobs.insert('optimize', request);
   const running = await store.jobs.insert('optimize', request);

@@ -1,6 +1,7 @@
 /**
  * The answer of a search: the best candidate turned into a piecewise spec (export.ts), re-expanded,
- * its loss recomputed in float64 by `predictMpl`, its loss curve, and the warnings.
+ * its loss recomputed in float64 by `predictMpl`, its loss curve, the improvement over the baselines
+ * (absolute and relative), the prediction intervals when asked for (answer-interval.ts), and the warnings.
  *
  * `monotone: false`: the search charges every lr rise its largest possible loss-drop value (see
  * objective.ts), since the law, fitted on monotone decays, rewards oscillations without bound; the
@@ -10,6 +11,7 @@ import { predictMpl } from '../laws/mpl/index.js';
 import { evenSteps } from '../schedule/expand.js';
 import { toPiecewiseSpec } from './export.js';
 import type { Baselines } from './baselines.js';
+import { answerIntervals, type FinalInterval } from './answer-interval.js';
 import type { SearchContext } from './context.js';
 import type { Candidate, SpaceName } from './spaces/strategy.js';
 
@@ -18,9 +20,13 @@ export interface OptimizeResult {
   schedule: string;
   lrs: number[];
   predictedFinalLoss: number;
-  curve: { steps: number[]; loss: number[] };
+  /** With an interval: the bounds of predictedFinalLoss at its level (answer-interval.ts). */
+  predictedFinalInterval?: FinalInterval;
+  /** lower/upper with an interval, beside loss (null where the loss has none). */
+  curve: { steps: number[]; loss: number[]; lower?: number[]; upper?: number[] };
   baselines: Baselines;
-  improvement: { vsCosine: number; vsBestBaseline: number };
+  /** Baseline loss minus optimized loss, and that over the baseline loss (positive is better). */
+  improvement: { vsCosine: number; vsBestBaseline: number; vsCosineRelative: number; vsBestBaselineRelative: number };
   space: SpaceName;
   /**
    * For `space: 'wsd'`, the schedule in the wsd family that `schedule` copies (its knots are thinned
@@ -82,7 +88,7 @@ export function buildAnswer(ctx: SearchContext, best: Candidate): OptimizeOutcom
   const lrs = exported.lrs;
   const predictedFinalLoss = ctx.evaluate(lrs);
   const steps = curveSteps(lrs);
-  const curve = { steps, loss: Array.from(predictMpl(lrs, steps, req.params)) };
+  let curve: OptimizeResult['curve'] = { steps, loss: Array.from(predictMpl(lrs, steps, req.params)) };
   const rises = countRises(lrs, ctx.problem.prefix.length);
   if (rises > 0) {
     warnings.push(
@@ -93,14 +99,30 @@ export function buildAnswer(ctx: SearchContext, best: Candidate): OptimizeOutcom
     warnings.push(`the optimized schedule (${predictedFinalLoss.toFixed(6)}) does not beat the best baseline (${bestBaseline.toFixed(6)}): raise budgetMs or restarts, or try space "free"`);
   }
   if (stoppedByBudget) warnings.push(`stopped at the time budget of ${req.budgetMs} ms before converging`);
+  let answeredBaselines = baselines;
+  let predictedFinalInterval: FinalInterval | undefined;
+  if (ctx.interval) {
+    const intervals = answerIntervals(ctx.interval, lrs, curve, baselines, ctx.problem.fixedPrefix ? ctx.problem.prefix : undefined);
+    curve = { ...curve, ...intervals.curve };
+    answeredBaselines = intervals.baselines;
+    predictedFinalInterval = intervals.predictedFinalInterval;
+    warnings.push(...intervals.warnings);
+  }
   ctx.report(1, ctx.iterations, predictedFinalLoss);
+  const cosine = baselines.cosine.loss;
   return {
     schedule: exported.spec,
     lrs,
     predictedFinalLoss,
+    ...(predictedFinalInterval ? { predictedFinalInterval } : {}),
     curve,
-    baselines,
-    improvement: { vsCosine: baselines.cosine.loss - predictedFinalLoss, vsBestBaseline: bestBaseline - predictedFinalLoss },
+    baselines: answeredBaselines,
+    improvement: {
+      vsCosine: cosine - predictedFinalLoss,
+      vsBestBaseline: bestBaseline - predictedFinalLoss,
+      vsCosineRelative: (cosine - predictedFinalLoss) / cosine,
+      vsBestBaselineRelative: (bestBaseline - predictedFinalLoss) / bestBaseline,
+    },
     space: req.space,
     ...(best.familySchedule ? { familySchedule: best.familySchedule } : {}),
     ...(ctx.problem.fixedPrefix ? { prefixSteps: ctx.problem.prefix.length } : {}),

@@ -19,6 +19,9 @@ import { expandSchedule } from '../schedule/expand.js';
 export interface Baseline {
   schedule: string;
   loss: number;
+  /** With an interval (answer-interval.ts): the bounds of `loss` at its level; NaN (null) where it has none. */
+  lower?: number;
+  upper?: number;
 }
 
 export interface Baselines {
@@ -50,12 +53,19 @@ export function finalLoss(spec: string, params: readonly number[]): number {
   return predictMpl(lrs, [lrs.length - 1], params)[0]!;
 }
 
+/** The whole run's lrs of a baseline: its spec, after the fixed prefix when there is one (then the spec is of the rest). */
+export function baselineRunLrs(spec: string, fixedLrs?: Float64Array): Float64Array {
+  const rest = expandSchedule(spec);
+  if (!fixedLrs) return rest;
+  const lrs = new Float64Array(fixedLrs.length + rest.length);
+  lrs.set(fixedLrs);
+  lrs.set(rest, fixedLrs.length);
+  return lrs;
+}
+
 /** Final-step loss of `prefix` followed by the schedule `restSpec` (float64). */
 export function finalLossAfter(prefix: Float64Array, restSpec: string, params: readonly number[]): number {
-  const rest = expandSchedule(restSpec);
-  const lrs = new Float64Array(prefix.length + rest.length);
-  lrs.set(prefix);
-  lrs.set(rest, prefix.length);
+  const lrs = baselineRunLrs(restSpec, prefix);
   return predictMpl(lrs, [lrs.length - 1], params)[0]!;
 }
 

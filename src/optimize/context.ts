@@ -16,6 +16,7 @@ import { adamSearch, type AdamResult, type SpaceBatch } from './search.js';
 import { computeBaselines, BASELINE_EVALUATIONS, type Baselines } from './baselines.js';
 import type { SearchRequest } from './request.js';
 import type { Problem } from './spaces/common.js';
+import type { AnswerIntervalSource } from './answer-interval.js';
 
 export interface OptimizeProgress {
   progress: number;
@@ -29,10 +30,17 @@ export interface OptimizeOptions {
   signal?: AbortSignal;
   /** Seed of the random restarts (default 1). */
   seed?: number;
+  /** A stored fit's interval basis and a level: the answer gets prediction intervals (answer-interval.ts). */
+  interval?: AnswerIntervalSource;
 }
 
 /** Float64 evaluations of the answer after the search (export and thinning), room kept for them. */
 const ANSWER_EVALUATIONS = 4;
+/**
+ * With an interval, the answer's 5 law evaluations with the Jacobian (answer-interval.ts), in units of
+ * one float64 evaluation: a Jacobian pass over the run costs about 2 of them.
+ */
+const INTERVAL_EVALUATIONS = 10;
 
 /** One Adam stage: its iteration cap, deadline, share of the progress bar and patience. */
 export interface StageOptions {
@@ -51,6 +59,8 @@ export class SearchContext {
   readonly seed: number;
   readonly signal?: AbortSignal;
   readonly bestBaseline: number;
+  /** The answer's interval source, when asked for. */
+  readonly interval?: AnswerIntervalSource;
   readonly warnings: string[] = [];
   /** Adam iterations of every stage so far. */
   iterations = 0;
@@ -71,6 +81,7 @@ export class SearchContext {
     this.problem = req.problem;
     this.seed = hooks.seed ?? 1;
     this.signal = hooks.signal;
+    this.interval = hooks.interval;
     this.bestBaseline = Math.min(baselines.cosine.loss, baselines.linear.loss, baselines.wsd.loss, baselines.constant.loss);
     this.bestSoFar = this.bestBaseline;
   }
@@ -84,7 +95,8 @@ export class SearchContext {
     const baselineMs = performance.now() - baselineStart;
     // The search ends early enough for the answer's float64 evaluations (each about one baseline's).
     const searchStart = performance.now();
-    const deadline = t0 + req.budgetMs - (ANSWER_EVALUATIONS * baselineMs) / BASELINE_EVALUATIONS;
+    const answerEvaluations = ANSWER_EVALUATIONS + (hooks.interval ? INTERVAL_EVALUATIONS : 0);
+    const deadline = t0 + req.budgetMs - (answerEvaluations * baselineMs) / BASELINE_EVALUATIONS;
     const ctx = new SearchContext(req, backend, baselines, t0, searchStart, deadline, hooks);
     if (notes.length > 0 && backend !== 'node-gpu') ctx.warn(`TF.js backend ${backend} (${notes.join('; ')})`);
     if (deadline - searchStart < req.budgetMs / 2) {

@@ -9,7 +9,8 @@
  * (spaces/: free, piecewise, wsd) searches with batched projected Adam (search.ts) on TF.js autodiff
  * gradients of the law's final-step loss (objective.ts). The best candidate becomes the answer
  * (answer.ts): a piecewise spec (export.ts), re-expanded, its loss recomputed in float64 by
- * `predictMpl`, with its curve and warnings.
+ * `predictMpl`, with its curve and warnings, and with prediction intervals when the caller gives a
+ * fit's interval basis (answer-interval.ts).
  */
 import { AbortError } from './search.js';
 import { resolveRequest, type OptimizeInput } from './request.js';

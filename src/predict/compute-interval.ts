@@ -9,7 +9,7 @@ import type { Law } from '../laws/law.js';
 import type { IntervalBasis } from './interval-basis.js';
 import { INTERVAL_CALIBRATION, levelMultiplier } from './interval-calibration.js';
 import { PEAK_TOLERANCE } from './interval-domain.js';
-import { predictionInterval } from './interval.js';
+import { missingIntervalWarning, predictionInterval } from './interval.js';
 
 /** What a prediction task needs for its interval (plain data, structured-cloneable). */
 export interface IntervalTask {
@@ -65,13 +65,14 @@ function intervalWarnings(task: IntervalTask, lrs: Float64Array, steps: ArrayLik
 export function predictionIntervalAnswer(law: Law<any>, task: IntervalTask, lawOptions: Record<string, unknown>, lrs: Float64Array, steps: number[], predicted: Float64Array, answered: number): IntervalAnswer {
   // The Jacobian is taken with the law options the prediction used (the query's may replace the fit's).
   const basis = Object.keys(lawOptions).length > 0 ? { ...task.basis, lawOptions } : task.basis;
-  const { lower, upper } = predictionInterval(law, basis, lrs, steps, task.level, { loss: predicted });
+  const { lower, upper, missing } = predictionInterval(law, basis, lrs, steps, task.level, { loss: predicted });
   const last = steps.length - 1;
+  const gaps = missingIntervalWarning(missing, steps.length);
   return {
     lower: Array.from(lower.subarray(0, answered)),
     upper: Array.from(upper.subarray(0, answered)),
     final: { lower: lower[last]!, upper: upper[last]! },
     interval: { level: task.level, multiplier: levelMultiplier(task.level, INTERVAL_CALIBRATION), calibrated: task.calibrated, method: METHOD },
-    warnings: intervalWarnings(task, lrs, steps),
+    warnings: [...intervalWarnings(task, lrs, steps), ...(gaps ? [gaps] : [])],
   };
 }

@@ -9,7 +9,11 @@
  * fitted schedules (shape, horizon beyond the longest fitted schedule, peak lr outside the fitted
  * peaks; interval-domain.ts), calibrated on the transfer benchmark's held-out points
  * (bench/intervals.ts). The interval is pred * exp(+-k(level) sigma): never of zero width
- * (sigma >= MIN_SCALE), and wider the further a step lies beyond the fit's data.
+ * (sigma >= MIN_SCALE), and wider the further a step lies beyond the fit's data. Where the
+ * prediction is not a finite positive loss (S(s) = 0 before any lr, or params that do not suit the
+ * schedule: far extrapolation can drive the law to or below 0), a log-scale interval has no meaning:
+ * its bounds are NaN (null in JSON) and `missing` counts them, rather than a zero-width interval
+ * around a meaningless value (missingIntervalWarning says so in an answer).
  *
  * The constants were calibrated on mpl fits with the default method (map); other methods and lra
  * use the same formula and constants, uncalibrated.
@@ -47,7 +51,8 @@ export function parameterVariance(law: Law<any>, basis: IntervalBasis, lrs: Floa
       for (let b = 0; b < P; b++) row += cov[a]![b]! * g[b]!;
       v += g[a]! * row;
     }
-    variance[i] = v > 0 ? v : 0;
+    // Rounding can make a tiny variance negative (0); NaN (S(s) = 0, or an overflowing Jacobian) stays NaN: unknown, not 0.
+    variance[i] = v < 0 ? 0 : v;
   }
   return { pred, variance };
 }
@@ -117,6 +122,11 @@ export interface PredictionInterval {
   /** sigma of ln(obs / pred) at each step (interval-calibration.ts). */
   scale: Float64Array;
   level: number;
+  /**
+   * Steps with a finite prediction but no interval (NaN bounds): the prediction is <= 0, or its scale
+   * or upper bound is not finite. (Where the prediction itself is not finite its bounds are NaN too, not counted.)
+   */
+  missing: number;
 }
 
 export interface IntervalOptions {
@@ -130,8 +140,9 @@ export interface IntervalOptions {
 
 /**
  * The interval at `level` of the loss predicted from `basis` (its params and law options) at `steps`
- * of the schedule `lrs`. Where the prediction is not finite or not positive (a step with S(s) = 0),
- * lower and upper equal it. Throws a RangeError for a level outside (0, 1).
+ * of the schedule `lrs`. Where the prediction is not finite or not positive (a step with S(s) = 0,
+ * or params that drive the law to <= 0), or its scale or upper bound overflow, both bounds are NaN
+ * (see the file comment). Throws a RangeError for a level outside (0, 1).
  */
 export function predictionInterval(law: Law<any>, basis: IntervalBasis, lrs: Float64Array, steps: ArrayLike<number>, level: number, options: IntervalOptions = {}): PredictionInterval {
   const calibration = options.calibration ?? INTERVAL_CALIBRATION;
@@ -144,17 +155,33 @@ export function predictionInterval(law: Law<any>, basis: IntervalBasis, lrs: Flo
   const lower = new Float64Array(n);
   const upper = new Float64Array(n);
   const scale = new Float64Array(n);
+  let missing = 0;
   for (let i = 0; i < n; i++) {
     const p = loss[i]!;
-    const sigma = logErrorScale(Number.isFinite(variance[i]!) ? variance[i]! : 0, Number.isFinite(shape[i]!) ? shape[i]! : 0, horizon[i]!, peak, calibration);
+    // An unknown parameter variance is no reason to leave it out (it would narrow the interval): NaN, and no interval.
+    const sigma = logErrorScale(variance[i]!, Number.isFinite(shape[i]!) ? shape[i]! : 0, horizon[i]!, peak, calibration);
     scale[i] = sigma;
-    if (!Number.isFinite(p) || !(p > 0)) {
-      lower[i] = p;
-      upper[i] = p;
+    const up = p * Math.exp(k * sigma);
+    if (!(Number.isFinite(p) && p > 0 && Number.isFinite(sigma) && Number.isFinite(up))) {
+      lower[i] = NaN;
+      upper[i] = NaN;
+      if (Number.isFinite(p)) missing++;
       continue;
     }
     lower[i] = p * Math.exp(-k * sigma);
-    upper[i] = p * Math.exp(k * sigma);
+    upper[i] = up;
   }
-  return { loss, lower, upper, scale, level };
+  return { loss, lower, upper, scale, level, missing };
+}
+
+/**
+ * The warning of an answer whose interval leaves out `missing` of its `total` steps (null bounds;
+ * see predictionInterval), or undefined when none is left out.
+ */
+export function missingIntervalWarning(missing: number, total: number): string | undefined {
+  if (missing === 0) return undefined;
+  return (
+    `no interval (null lower and upper) at ${missing} of ${total} step(s): the predicted loss there is <= 0 or too far out for a finite bound ` +
+    '(the params do not suit this schedule: an extrapolation too far), and an interval on the log scale around it would mean nothing'
+  );
 }

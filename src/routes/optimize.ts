@@ -1,7 +1,8 @@
 /**
  * POST /optimize-schedule: the schedule with the lowest predicted final loss under a stored mpl
  * fit or given mpl params (src/optimize). 200 with the result and the id of its stored schedule,
- * or with `?async=1` 202 `{jobId}` (follow at /jobs/{id} and /jobs/{id}/events). Searches run on
+ * or with `?async=1` 202 `{jobId}` (follow at /jobs/{id} and /jobs/{id}/events). With `interval` (a
+ * stored fit's), the answer carries prediction intervals (src/optimize/answer-interval.ts). Searches run on
  * worker threads (src/workers/search-pool.ts), so a long one never stalls other requests. Async
  * searches are jobs of the app's runner (src/jobs); storing a search's schedule is this route's job.
  */
@@ -17,8 +18,11 @@ import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import * as contract from './contracts/optimize.js';
 import { lrsOmittedNote, MAX_RESULT_LRS } from './contracts/optimize.js';
 import { getLaw, type LawId } from '../laws/index.js';
+import type { AnswerIntervalSource } from '../optimize/answer-interval.js';
+import { intervalBasesOf } from './fit-interval-basis.js';
+import { intervalTask } from './predict.js';
 
-export type OptimizeBody = Omit<OptimizeInput, 'params'> & { fit?: number; law?: LawId; params?: number[]; curve?: number };
+export type OptimizeBody = Omit<OptimizeInput, 'params'> & { fit?: number; law?: LawId; params?: number[]; curve?: number; interval?: number };
 
 const DEGENERATE = 'the LR-annealing law (lra) cannot be optimized: its optimum is degenerate (it always prefers decaying to zero at once); fit the multi-power law (mpl) instead';
 
@@ -57,14 +61,20 @@ export function requestProblem(err: OptimizeRequestError, curve: number | undefi
 
 /** The request with mpl params resolved from `fit` or `law`+`params` and the prefix from `curve`, validated (400/404 naming the field). */
 export async function resolveOptimizeRequest(app: FastifyInstance, body: OptimizeBody): Promise<ResolvedRequest> {
-  const { fit: fitId, law, params, curve, prefix, prefixSteps, ...rest } = body;
+  const { fit: fitId, law, params, curve, prefix, prefixSteps, interval, ...rest } = body;
+  if (interval !== undefined && fitId === undefined) {
+    throw badRequest(
+      "a prediction interval needs a stored fit (fit=ID): it comes from the fit's parameter covariance and the data it was fitted on, which law and params do not carry; leave out interval, or fit the law first (POST /fit)",
+      'interval',
+    );
+  }
   const resolved = await resolveParams(app, fitId, law, params);
   const fixed = await resolvePrefix(app, { curve, prefix, prefixSteps });
   const input: OptimizeInput = { ...rest, ...fixed, params: resolved };
   try {
     // The peak lr (the prefix's largest by default) and warmup as the search takes them.
     const { peakLr, warmupSteps } = normalizeRequest(input);
-    return { ...input, peakLr, warmupSteps, ...(fitId !== undefined ? { fit: fitId } : {}), ...(curve !== undefined ? { curve } : {}) };
+    return { ...input, peakLr, warmupSteps, ...(fitId !== undefined ? { fit: fitId } : {}), ...(curve !== undefined ? { curve } : {}), ...(interval !== undefined ? { interval } : {}) };
   } catch (err) {
     if (err instanceof OptimizeRequestError) throw requestProblem(err, curve);
     throw err;
@@ -97,8 +107,14 @@ export async function storeSearchResult<R extends Pick<OptimizeResult, 'schedule
   return { ...result, scheduleId: schedule.id };
 }
 
-/** A request as `resolveOptimizeRequest` makes it (the input a search job stores; a curve's prefix as a spec). */
-type ResolvedRequest = OptimizeRequest & { fit?: number; curve?: number };
+/** A request as `resolveOptimizeRequest` makes it (the input a search job stores; a curve's prefix as a spec; `interval` the level asked for). */
+type ResolvedRequest = OptimizeRequest & { fit?: number; curve?: number; interval?: number };
+
+/** The search's own request: without the route's fields (the interval goes to the search as its source). */
+function searchRequest(resolved: ResolvedRequest): OptimizeRequest & { fit?: number; curve?: number } {
+  const { interval: _level, ...request } = resolved;
+  return request;
+}
 
 export default async function optimizeRoutes(app: FastifyInstance) {
   const runner = app.jobs;
@@ -110,18 +126,41 @@ export default async function optimizeRoutes(app: FastifyInstance) {
     await pool.close();
   });
 
+  const bases = intervalBasesOf(app.store);
+
   /** A search, counted in the metrics by space and outcome. */
   const search = (resolved: ResolvedRequest, options: PoolRunOptions) =>
-    countOutcome(app.metrics.searches, { space: resolved.space ?? 'default' }, options.signal, pool.run(resolved, options));
+    countOutcome(app.metrics.searches, { space: resolved.space ?? 'default' }, options.signal, pool.run(searchRequest(resolved), options));
+
+  /**
+   * The interval source of a request with `interval`: its fit's interval basis (stored, or rebuilt
+   * from its curves: 409 naming `fit` when they are gone) at that level, as GET /predict takes it.
+   */
+  const intervalSource = async (resolved: ResolvedRequest): Promise<AnswerIntervalSource | undefined> => {
+    if (resolved.interval === undefined) return undefined;
+    const fit = found(await app.store.fits.get(resolved.fit!), 'fit', resolved.fit!, 'fit');
+    return intervalTask(bases, fit, resolved.interval);
+  };
 
   /**
    * The work of a search job, from its resolved request (the law params in it: a job resumed after
-   * a restart searches under the same params, even if their fit was deleted meanwhile).
+   * a restart searches under the same params, even if their fit was deleted meanwhile) and the
+   * interval source resolved when it was posted. A resumed job resolves it again; when the fit is
+   * gone by then, the answer comes without the interval, and a warning says why.
    */
   const searchJob =
-    (resolved: ResolvedRequest): JobWork =>
+    (resolved: ResolvedRequest, source?: AnswerIntervalSource): JobWork =>
     async ({ signal, onProgress }: JobHooks): Promise<JobOutcome> => {
-      const result = toResult(await search(resolved, { signal, onProgress }));
+      let interval = source;
+      let lost: string | undefined;
+      if (!interval && resolved.interval !== undefined) {
+        interval = await intervalSource(resolved).catch((error: Error) => {
+          lost = `no prediction interval: the fit's interval basis is gone since the job was posted (${error.message})`;
+          return undefined;
+        });
+      }
+      const result = toResult(await search(resolved, { signal, onProgress, interval }));
+      if (lost) result.warnings.push(lost);
       const stored = await storeSearchResult(app.store.schedules, resolved, result);
       const { lrs: _lrs, ...withoutLrs } = stored;
       // The done event of a long schedule leaves its lrs out, as GET /jobs/{id} does (src/routes/jobs.ts).
@@ -136,14 +175,15 @@ export default async function optimizeRoutes(app: FastifyInstance) {
     { schema: contract.optimizeSchedule },
     async (request, reply) => {
       const resolved = await resolveOptimizeRequest(app, request.body);
+      const interval = await intervalSource(resolved);
       if (request.query.async === 1) {
-        const jobId = await runner.start('optimize', resolved as unknown as Record<string, unknown>, searchJob(resolved));
+        const jobId = await runner.start('optimize', resolved as unknown as Record<string, unknown>, searchJob(resolved, interval));
         return reply.code(202).header('location', `/jobs/${jobId}`).send({ jobId });
       }
       // A client that goes away stops its search.
       const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
       try {
-        const { lrs, lrsJson, ...stored } = await storeSearchResult(app.store.schedules, resolved, await search(resolved, { signal, lrsJson: true }));
+        const { lrs, lrsJson, ...stored } = await storeSearchResult(app.store.schedules, resolved, await search(resolved, { signal, lrsJson: true, interval }));
         // The lrs come as JSON text from the worker: serializing millions of them here would hold the event loop.
         const lrsText = lrsJson ?? Buffer.from(JSON.stringify(Array.from(lrs)));
         const body = Buffer.concat([Buffer.from('{"lrs":'), lrsText, Buffer.from(`,${JSON.stringify(stored).slice(1)}`)]);

@@ -9,7 +9,8 @@
  * the others on a worker thread (src/workers/search-cooldown-pool.ts), dropped if the client leaves.
  */
 import type { FastifyInstance } from 'fastify';
-import { badRequest, HttpProblem } from '../errors.js';
+import { badRequest, found } from '../errors.js';
+import { intervalBasesOf } from './fit-interval-basis.js';
 import type { LawId } from '../laws/index.js';
 import { OptimizeRequestError } from '../optimize/request-error.js';
 import { answerPlan, PLAN_LIMITS, sizePlan, type CooldownPlanRequest, type SizedPlan } from '../optimize/cooldown.js';
@@ -51,16 +52,15 @@ async function sizedRequest(app: FastifyInstance, body: PlanCooldownBody): Promi
 }
 
 /**
- * INTERVAL HOOK (issue 13, part 1): with `interval` (a level), the stored fit's interval basis, for
- * lower/upper of the best plan and the references. 400 without a stored fit; 422 for a fit that keeps
- * no basis (stored before intervals: rebuilding it from the fit's curves is part 1's to add).
+ * With `interval` (a level): the fit's interval basis, for lower/upper of the best plan and the
+ * references: stored, or rebuilt from its curves for a fit stored before intervals, as GET /predict
+ * does (409 naming `fit` when they are gone). 400 without a stored fit.
  */
 async function intervalSource(app: FastifyInstance, body: PlanCooldownBody): Promise<PlanIntervalSource | undefined> {
   if (body.interval === undefined) return undefined;
   if (body.fit === undefined) throw badRequest('an interval needs a stored fit (fit=ID): it comes from the fit\'s interval basis', 'interval');
-  const basis = await app.store.fits.intervalBasis(body.fit);
-  if (!basis) throw new HttpProblem(422, `fit ${body.fit} keeps no interval basis (stored before intervals): fit again to get intervals`, 'interval');
-  return { basis, level: body.interval };
+  const fit = found(await app.store.fits.get(body.fit), 'fit', body.fit, 'fit');
+  return { basis: await intervalBasesOf(app.store).of(fit), level: body.interval };
 }
 
 export default async function planCooldownRoutes(app: FastifyInstance) {

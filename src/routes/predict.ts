@@ -177,7 +177,7 @@ function checkIntervalSource(q: PredictQuery): void {
 }
 
 /** The interval part of a task: the fit's basis (stored, or rebuilt on the fit pool) at the level asked for. */
-async function intervalTask(bases: IntervalBases, fit: StoredFit, level: number): Promise<IntervalTask> {
+export async function intervalTask(bases: IntervalBases, fit: StoredFit, level: number): Promise<IntervalTask> {
   const method = methodOf(fit.law, fit.options);
   const fitKind = getLaw(fit.law).fit.methods.length > 1 ? `${fit.law} method ${method}` : fit.law;
   return { level, basis: await bases.of(fit), calibrated: fit.law === 'mpl' && method === 'map', fitKind };

@@ -45,13 +45,13 @@ export class OptimizePool {
    * queued search is dropped, a running one's worker ended).
    */
   async run(request: OptimizeRequest, options: PoolRunOptions = {}): Promise<PoolOutcome> {
-    const { signal, onProgress, seed, lrsJson } = options;
+    const { signal, onProgress, seed, lrsJson, interval } = options;
     if (signal?.aborted) throw new AbortError();
     const group = {};
     const onAbort = () => this.pool.cancelGroup(group, new AbortError());
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const done = await this.pool.run({ request, seed, lrsJson }, { group, onProgress });
+      const done = await this.pool.run({ request, seed, lrsJson, ...(interval ? { interval } : {}) }, { group, onProgress });
       return done.lrsJson ? { ...done.outcome, lrsJson: done.lrsJson } : done.outcome;
     } finally {
       signal?.removeEventListener('abort', onAbort);

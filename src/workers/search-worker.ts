@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend, runSearch, OptimizeRequestError, type OptimizeOutcome, type OptimizeProgress, type OptimizeRequest } from '../optimize/index.js';
+import type { AnswerIntervalSource } from '../optimize/answer-interval.js';
 
 export interface OptimizeTask {
   id: number;
@@ -14,6 +15,8 @@ export interface OptimizeTask {
   seed?: number;
   /** Also send the lrs as a JSON array text. */
   lrsJson?: boolean;
+  /** A stored fit's interval basis and a level: the answer gets prediction intervals. */
+  interval?: AnswerIntervalSource;
 }
 
 export type OptimizeTaskResult =
@@ -30,7 +33,7 @@ void initBackend().catch(() => undefined);
 
 parentPort!.on('message', (task: OptimizeTask) => {
   const onProgress = (progress: OptimizeProgress) => parentPort!.postMessage({ id: task.id, progress } satisfies OptimizeTaskProgress);
-  runSearch(task.request, { onProgress, seed: task.seed }).then(
+  runSearch(task.request, { onProgress, seed: task.seed, interval: task.interval }).then(
     (outcome) => {
       // TextEncoder gives the bytes their own buffer (Buffer.from may share a pool), so it can be transferred.
       const lrsJson = task.lrsJson ? new TextEncoder().encode(JSON.stringify(Array.from(outcome.lrs))) : undefined;

@@ -69,6 +69,14 @@ export const OptimizeRequest = {
         'Default true. false lets the lr rise after the warmup. The law was fitted on non-increasing schedules and rewards lr oscillations without bound, so the search charges every rise B x its size; answers are then non-increasing or nearly so. A warning counts any rises in the answer, whose predicted loss is an extrapolation.',
     },
     restarts: { type: 'integer', minimum: 1, maximum: 1024, description: 'Default 64.' },
+    interval: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description:
+        'Coverage level of a prediction interval (e.g. 0.8 or 0.95): the answer adds `predictedFinalInterval`, `curve.lower`/`curve.upper` and `lower`/`upper` of each baseline, made as GET /predict makes its interval (README: Prediction intervals). Needs a stored fit (`fit`; with `law` + `params` a 400 naming `interval`; a fit stored before intervals whose curves were deleted: 409 naming `fit`).',
+      examples: [0.8],
+    },
     budgetMs: {
       type: 'integer',
       minimum: 100,
@@ -92,7 +100,12 @@ export const Baseline = {
   $id: 'Baseline',
   type: 'object',
   required: ['schedule', 'loss'],
-  properties: { schedule: { type: 'string' }, loss: { type: 'number' } },
+  properties: {
+    schedule: { type: 'string' },
+    loss: { type: 'number' },
+    lower: { type: ['number', 'null'], description: "With `interval`: the lower bound of `loss` at that level (null where the loss has none: not a finite positive number)." },
+    upper: { type: ['number', 'null'], description: 'With `interval`: its upper bound.' },
+  },
 } as const;
 
 export const OptimizeResult = {
@@ -104,12 +117,24 @@ export const OptimizeResult = {
     scheduleId: { type: 'integer', description: 'Export at /schedules/{id}.' },
     lrs: { type: 'array', items: { type: 'number' }, description: 'Per-step lr, length totalSteps.' },
     predictedFinalLoss: { type: 'number' },
+    predictedFinalInterval: {
+      type: 'object',
+      description:
+        'With `interval`: the prediction interval of `predictedFinalLoss` at that level, equal to `final.lower`/`final.upper` of GET /predict?fit=&schedule=&interval= for `schedule`. Null bounds where the loss is not a finite positive number (a warning says so).',
+      required: ['level', 'lower', 'upper'],
+      properties: { level: { type: 'number' }, lower: { type: ['number', 'null'] }, upper: { type: ['number', 'null'] } },
+    },
     curve: {
       type: 'object',
       description:
-        'Predicted loss at about 500 steps, from the first step with a positive lr sum (step 1 with a warmup: the law is infinite at step 0) to the last step.',
+        'Predicted loss at about 500 steps, from the first step with a positive lr sum (step 1 with a warmup: the law is infinite at step 0) to the last step; with `interval`, its bounds beside it.',
       required: ['steps', 'loss'],
-      properties: { steps: { type: 'array', items: { type: 'integer' } }, loss: { type: 'array', items: { type: 'number' } } },
+      properties: {
+        steps: { type: 'array', items: { type: 'integer' } },
+        loss: { type: 'array', items: { type: 'number' } },
+        lower: { type: 'array', items: { type: ['number', 'null'] }, description: 'With `interval`: lower bound at each step (same length as `loss`).' },
+        upper: { type: 'array', items: { type: ['number', 'null'] }, description: 'With `interval`: upper bound at each step.' },
+      },
     },
     space: { type: 'string', enum: ['free', 'piecewise', 'wsd'] },
     familySchedule: { type: 'string', description: 'space wsd only, without a prefix: the wsd-family spec that `schedule` copies (within 1e-4 x peakLr per step).' },
@@ -132,10 +157,12 @@ export const OptimizeResult = {
     },
     improvement: {
       type: 'object',
-      required: ['vsCosine', 'vsBestBaseline'],
+      required: ['vsCosine', 'vsBestBaseline', 'vsCosineRelative', 'vsBestBaselineRelative'],
       properties: {
         vsCosine: { type: 'number', description: 'Baseline loss minus optimized loss (positive is better).' },
         vsBestBaseline: { type: 'number' },
+        vsCosineRelative: { type: 'number', description: '(cosine loss - optimized loss) / cosine loss (positive is better).' },
+        vsBestBaselineRelative: { type: 'number', description: '(best baseline loss - optimized loss) / best baseline loss.' },
       },
     },
     backend: { type: 'string', enum: ['node-gpu', 'wasm', 'cpu'], description: 'TensorFlow.js backend used: node-gpu (@tensorflow/tfjs-node-gpu), wasm or cpu.' },

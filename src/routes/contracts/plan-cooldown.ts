@@ -25,7 +25,7 @@ export const PlanCooldownRequest = {
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
       description:
-        "Coverage level (e.g. 0.8 or 0.95) of the prediction interval given as lower/upper of the best plan and the references, from the stored fit's interval basis (src/predict/interval.ts). Needs `fit` (else 400); a fit stored before intervals keeps no basis (422).",
+        "Coverage level (e.g. 0.8 or 0.95) of the prediction interval given as lower/upper of the best plan and the references, from the stored fit's interval basis (src/predict/interval.ts). Needs `fit` (else 400); for a fit stored before intervals the basis is rebuilt from its curves (409 naming `fit` when they were deleted).",
     },
     grid: {
       type: 'object',
@@ -109,6 +109,6 @@ export const planCooldown = {
     400: problem,
     401: problem,
     404: problem,
-    422: problem,
+    409: problem,
   },
 } as const;
