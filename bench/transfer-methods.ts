@@ -10,6 +10,11 @@ export interface TransferMethod {
   label: string;
   law: 'mpl' | 'lra';
   options: FitOptions;
+  /**
+   * A candidate procedure that is not a fitLaw method (bench/fit-selection-procedures.ts, by name):
+   * it replaces fitLaw for this method, `options` then only describe it.
+   */
+  procedure?: string;
 }
 
 export const METHODS: TransferMethod[] = [

@@ -16,6 +16,7 @@ import type { FitCurve } from '../src/fit/types.js';
 import { getLaw, lawOptionsOf as lawOptionsFor } from '../src/laws/index.js';
 import { WorkerPool } from '../src/workers/pool.js';
 import type { TransferMethod } from './transfer-methods.js';
+import { BENCH_PROCEDURES } from './fit-selection-procedures.js';
 import { GROUPS, refLabel, type CurveRef, type TransferGroup, type TransferProtocol } from './transfer-protocols.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -80,12 +81,19 @@ export function runTask(protocol: TransferProtocol, method: TransferMethod): Tas
   const fitCurves = protocol.fit.map(loadRef);
   const started = performance.now();
   try {
-    const report = fitLaw({ law: method.law, curves: fitCurves, options: { ...method.options, leaveOneOut: false } });
-    out.fitWallS = (performance.now() - started) / 1000;
-    out.params = report.params.map((p) => ({ name: p.name, value: p.value }));
-    out.converged = report.converged;
-    const params = report.params.map((p) => p.value);
     const law = getLaw(method.law);
+    let params: number[];
+    if (method.procedure !== undefined) {
+      const procedure = BENCH_PROCEDURES[method.procedure];
+      if (!procedure) throw new RangeError(`no bench procedure ${method.procedure}`);
+      params = procedure(fitCurves);
+    } else {
+      const report = fitLaw({ law: method.law, curves: fitCurves, options: { ...method.options, leaveOneOut: false } });
+      out.converged = report.converged;
+      params = report.params.map((p) => p.value);
+    }
+    out.fitWallS = (performance.now() - started) / 1000;
+    out.params = law.params.map((p, j) => ({ name: p.name, value: params[j]! }));
     const lawOptions = lawOptionsOf(method);
     const evalStarted = performance.now();
     out.targets = protocol.targets.map((ref) => {
@@ -133,6 +141,7 @@ function probeCurve(): FitCurve {
 
 /** Why `method` cannot run (undefined: it can): a tiny probe fit that throws makes it unavailable. */
 export function probeMethod(method: TransferMethod): string | undefined {
+  if (method.procedure !== undefined) return BENCH_PROCEDURES[method.procedure] ? undefined : `no bench procedure ${method.procedure}`;
   try {
     fitLaw({ law: method.law, curves: [probeCurve()], options: { ...method.options, leaveOneOut: false } });
     return undefined;
