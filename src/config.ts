@@ -1,11 +1,15 @@
 /** Service configuration, read from the environment (documented in README.md). */
 import { projectPath } from './paths.js';
 import { REQUEST_LOG_MODES, type RequestLogMode } from './plugins/request-log.js';
+import { ROLES, type JobsOptions, type Role } from './jobs/service-for.js';
 
 export interface Config {
   port: number;
   host: string;
+  /** The database: LRCAST_DATABASE_URL (PostgreSQL, shared by several processes) when set, else the SQLite file LRCAST_DB. */
   dbPath: string;
+  /** This process's part in the jobs (LRCAST_ROLE, LRCAST_WORKER_*, LRCAST_JOB_*; roles other than all need PostgreSQL). */
+  jobs: JobsOptions & { role: Role };
   seed: boolean;
   token: string | undefined;
   /** When set, reads of the API need it (or the write token). */
@@ -30,7 +34,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     // An empty HOST= is the safe default too, not every interface.
     host: env.HOST?.trim() || '127.0.0.1',
-    dbPath: env.LRCAST_DB ?? projectPath('data', 'lrcast.sqlite'),
+    dbPath: databaseUrl(env.LRCAST_DATABASE_URL) ?? env.LRCAST_DB ?? projectPath('data', 'lrcast.sqlite'),
+    jobs: {
+      role: role(env.LRCAST_ROLE),
+      kinds: workerKinds(env.LRCAST_WORKER_KINDS),
+      concurrency: positiveInteger(env, 'LRCAST_WORKER_CONCURRENCY'),
+      maxAttempts: positiveInteger(env, 'LRCAST_JOB_MAX_ATTEMPTS'),
+      staleSeconds: positiveInteger(env, 'LRCAST_JOB_STALE_SECONDS'),
+    },
     seed: (env.LRCAST_SEED ?? '1') !== '0',
     token: env.LRCAST_TOKEN || undefined,
     readToken: env.LRCAST_READ_TOKEN || undefined,
@@ -41,6 +52,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestLog: requestLogMode(env.LRCAST_REQUEST_LOG),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
+}
+
+/** `LRCAST_DATABASE_URL`: a postgres:// or postgresql:// URL; unset or empty: none (SQLite). */
+function databaseUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\/\S+$/i.test(url)) throw new Error('LRCAST_DATABASE_URL is not a postgres:// or postgresql:// URL');
+  return url;
+}
+
+/** `LRCAST_ROLE`: all (default), api or worker. */
+function role(raw: string | undefined): Role {
+  const value = raw?.trim().toLowerCase() || 'all';
+  if (!(ROLES as readonly string[]).includes(value)) throw new Error(`LRCAST_ROLE=${raw} is not one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
+/** `LRCAST_WORKER_KINDS`: comma-separated job kinds (fit, optimize); unset or empty: every kind. */
+function workerKinds(raw: string | undefined): string[] | undefined {
+  const kinds = (raw ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const kind of kinds) if (kind !== 'fit' && kind !== 'optimize') throw new Error(`LRCAST_WORKER_KINDS: ${kind} is not a job kind (fit, optimize)`);
+  return kinds.length > 0 ? kinds : undefined;
+}
+
+/** A whole number >= 1 from `env[name]`, undefined when unset or empty; anything else is a start-up error naming it. */
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) throw new Error(`${name}=${raw} is not a whole number >= 1`);
+  return value;
 }
 
 /** `LRCAST_REQUEST_LOG`: `errors` when unset or empty; anything but the modes is a start-up error naming it. */

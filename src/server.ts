@@ -10,7 +10,7 @@
  */
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
-import { checkStorePath } from './store/index.js';
+import { checkStorePath, describeDatabase } from './store/index.js';
 import { initBackend, backendNotes } from './optimize/backend.js';
 import { preloadExprParser } from './schedule/expr.js';
 
@@ -30,11 +30,14 @@ try {
   fail(`bad configuration: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+// This entry point serves the API (roles all and api); a worker is `npm run worker` (src/worker.ts).
+if (config.jobs.role === 'worker') fail('LRCAST_ROLE=worker is for `npm run worker` (src/worker.ts); this entry point serves the API (LRCAST_ROLE=all or api)');
+
 // An unusable database is one clear line and a non-zero exit, not a stack trace or a hang.
 try {
   checkStorePath(config.dbPath);
 } catch (error) {
-  fail(`cannot use the database LRCAST_DB=${config.dbPath}: ${error instanceof Error ? error.message : String(error)}`);
+  fail(`cannot use the database ${describeDatabase(config.dbPath)}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 // Load the optimizer's TensorFlow.js backend first, so the log says which one serves requests. Before
@@ -47,6 +50,7 @@ let app: Awaited<ReturnType<typeof buildApp>>;
 try {
   app = await buildApp({
     dbPath: config.dbPath,
+    jobs: config.jobs,
     seed: config.seed,
     token: config.token,
     readToken: config.readToken,
@@ -59,7 +63,7 @@ try {
   });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
-  fail(`failed to start (LRCAST_DB=${config.dbPath}): ${message.split('\n')[0]}`);
+  fail(`failed to start (${describeDatabase(config.dbPath)}): ${message.split('\n')[0]}`);
 }
 
 let stopping = false;
@@ -94,7 +98,7 @@ app.log.info({ backend, notes: backendNotes() }, `optimizer backend: ${backend}`
 
 try {
   await app.listen({ port: config.port, host: config.host });
-  app.log.info(`lrcast ready: dashboard http://${config.host}:${config.port}/ , API docs /docs, database ${config.dbPath}`);
+  app.log.info(`lrcast ready: dashboard http://${config.host}:${config.port}/ , API docs /docs, ${describeDatabase(config.dbPath)}, role ${config.jobs.role}`);
 } catch (error) {
   app.log.error(error);
   process.exit(1);

@@ -40,7 +40,7 @@ test('on start: queued jobs run, a job interrupted once is retried, twice fails;
   await seeded.app.close();
 
   // What a process that crashed leaves behind.
-  const store = openStore(seeded.dbPath);
+  const store = await openStore(seeded.dbPath);
   const retried = await store.jobs.insert('optimize', QUICK_SEARCH);
   await store.jobs.markRunning(retried.id);
   const twice = await store.jobs.insert('optimize', QUICK_SEARCH);
@@ -78,7 +78,7 @@ test('on start: queued jobs run, a job interrupted once is retried, twice fails;
   } finally {
     await app.close();
   }
-  const after = openStore(seeded.dbPath);
+  const after = await openStore(seeded.dbPath);
   try {
     assert.equal((await after.jobs.get(retried.id))!.attempts, 2, 'the retry is its second attempt');
     assert.equal((await after.jobs.get(queuedSearch.id))!.attempts, 1);
@@ -100,7 +100,7 @@ test('a clean stop stops the running search and leaves it and the queued one que
   await ctx.app.close();
   assert.ok(Date.now() - t0 < 5000, `closing took ${Date.now() - t0} ms`);
 
-  const store = openStore(ctx.dbPath);
+  const store = await openStore(ctx.dbPath);
   const stopped = await store.jobs.unfinished();
   await store.close();
   assert.deepEqual(
@@ -125,7 +125,7 @@ test('a clean stop stops the running search and leaves it and the queued one que
 
 test('a job started while the runner stops (a request already in flight) is stored queued for the next start', async () => {
   const { dir, cleanup } = tempDir();
-  const store = openStore(join(dir, 'jobs.sqlite'));
+  const store = await openStore(join(dir, 'jobs.sqlite'));
   try {
     const runner = new JobRunner(store.jobs);
     let ran = 0;
@@ -200,7 +200,7 @@ test('SIGTERM: the request in flight completes (200), the event stream ends, the
     assert.ok(at - answeredAt < 5000, `exited ${at - answeredAt} ms after answering`);
     assert.match(server.log(), /SIGTERM: stopping/);
 
-    const store = openStore(dbPath);
+    const store = await openStore(dbPath);
     try {
       const job = (await store.jobs.get(jobId))!;
       assert.deepEqual([job.status, job.attempts, job.error], ['queued', 0, null]);

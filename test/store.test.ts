@@ -1,4 +1,4 @@
-/** Migrations, restarts, seeding and token enforcement. */
+/** Migrations, restarts, seeding, token enforcement, and the configuration of the database and job roles. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -130,5 +130,27 @@ test('LRCAST_TOKEN guards every mutating request; reads stay open', async () => 
     assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/curves/${id}`, headers: { authorization: 'Bearer s3cret' } })).statusCode, 204);
   } finally {
     await ctx.close();
+  }
+});
+
+test('the database and job roles from the environment: PostgreSQL URL, roles, worker settings; roles other than all need PostgreSQL', async () => {
+  const { loadConfig } = await import('../src/config.js');
+  const base = { LRCAST_DB: '/tmp/x.sqlite' };
+  assert.equal(loadConfig(base).dbPath, '/tmp/x.sqlite');
+  assert.equal(loadConfig(base).jobs.role, 'all');
+  const shared = loadConfig({ ...base, LRCAST_DATABASE_URL: 'postgres://u:p@db:5432/lrcast', LRCAST_ROLE: 'worker', LRCAST_WORKER_KINDS: 'optimize', LRCAST_WORKER_CONCURRENCY: '2' });
+  assert.equal(shared.dbPath, 'postgres://u:p@db:5432/lrcast');
+  assert.deepEqual(shared.jobs, { role: 'worker', kinds: ['optimize'], concurrency: 2, maxAttempts: undefined, staleSeconds: undefined });
+  assert.throws(() => loadConfig({ ...base, LRCAST_DATABASE_URL: 'mysql://db/x' }), /LRCAST_DATABASE_URL is not a postgres/);
+  assert.throws(() => loadConfig({ ...base, LRCAST_ROLE: 'boss' }), /LRCAST_ROLE=boss is not one of all, api, worker/);
+  assert.throws(() => loadConfig({ ...base, LRCAST_WORKER_KINDS: 'fit,translate' }), /LRCAST_WORKER_KINDS: translate is not a job kind/);
+  assert.throws(() => loadConfig({ ...base, LRCAST_WORKER_CONCURRENCY: '0' }), /LRCAST_WORKER_CONCURRENCY=0 is not a whole number >= 1/);
+  const { describeDatabase } = await import('../src/store/index.js');
+  assert.equal(describeDatabase('postgres://u:secret@db:5432/lrcast'), 'LRCAST_DATABASE_URL=postgres://u:***@db:5432/lrcast', 'logs never show the password');
+  const { dir, cleanup } = tempDir();
+  try {
+    await assert.rejects(buildApp({ dbPath: join(dir, 'a.sqlite'), jobs: { role: 'api' } }), /LRCAST_ROLE=api needs a shared database \(LRCAST_DATABASE_URL/);
+  } finally {
+    cleanup();
   }
 });

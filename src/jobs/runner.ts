@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { JobsRepository, StoredJob, UnfinishedCount } from '../store/types.js';
+import type { JobService } from './service.js';
 
 /** What a job publishes: progress (its data as reported), then done (the result), failed or cancelled (named as its final status). */
 export type JobEvent =
@@ -106,7 +107,9 @@ interface ActiveJob {
 const PROGRESS_WRITE_MS = 200;
 const warnUnrecorded = (id: number, err: unknown) => process.emitWarning(`job ${id}: could not record its state: ${(err as Error).message ?? err}`);
 
-export class JobRunner {
+export class JobRunner implements JobService {
+  /** One process on its store (SQLite): what a previous process left is its to take up. */
+  readonly exclusive = true;
   private readonly events = new EventEmitter();
   private readonly kinds = new Map<string, JobKind>();
   /** Jobs that have not ended, by id. */

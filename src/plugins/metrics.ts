@@ -18,7 +18,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobRunner } from '../jobs/runner.js';
+import type { JobService } from '../jobs/service.js';
 import * as contract from '../routes/contracts/service.js';
 
 /** How a fit or a search ended. */
@@ -65,7 +65,7 @@ export async function countOutcome<T, L extends string>(counter: Counter<L | 'ou
 }
 
 /** The job metrics: queue depth collected from the store at scrape time, durations as jobs end. */
-function jobMetrics(registry: Registry, runner: JobRunner): () => void {
+function jobMetrics(registry: Registry, runner: JobService): () => void {
   new Gauge({
     name: 'lrcast_job_queue_depth',
     help: 'Jobs queued or running, by kind and status (read from the database at scrape time).',

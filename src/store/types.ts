@@ -1,7 +1,7 @@
 /**
  * The storage interface: one async repository per resource (curves, fits, schedules, jobs).
  * Repositories take and return domain values; a missing row is `undefined` (or `false` for a
- * write that found nothing), never an HTTP error. src/store/sqlite/ implements it.
+ * write that found nothing), never an HTTP error. src/store/sqlite/ and src/store/postgres/ implement it.
  */
 import type { PointColumns } from '../curves/points.js';
 import type { LawId } from '../laws/law.js';
@@ -162,6 +162,8 @@ export interface FitsRepository {
 export interface SchedulesRepository {
   insert(schedule: NewSchedule): Promise<StoredSchedule>;
   get(id: number): Promise<StoredSchedule | undefined>;
+  /** Newest first (GET /schedules: the dashboard's list of past optimized schedules). */
+  list(limit: number, offset: number): Promise<Page<StoredSchedule>>;
 }
 
 export interface JobsRepository {
@@ -187,6 +189,67 @@ export interface JobsRepository {
   unfinishedCounts(): Promise<UnfinishedCount[]>;
 }
 
+/** A job event that crosses processes (the queue's, see JobQueue.listen). */
+export interface QueueEvent {
+  id: number;
+  /** `queued`: a job of `kind` waits (wakes idle workers); the others as the job runner publishes them (`done` without its data: read the job). */
+  type: 'queued' | 'progress' | 'done' | 'failed' | 'cancelled';
+  kind?: string;
+  data?: Record<string, unknown>;
+  /** The process that published it (JobQueue.origin). */
+  origin: string;
+}
+
+/** How a job's work ended, as stored by JobQueue.finish. */
+export type JobOutcomeRecord =
+  | { status: 'done'; result: Record<string, unknown>; bestLoss: number | null; scheduleId: number | null }
+  | { status: 'failed'; error: string };
+
+/**
+ * A durable queue of jobs shared by every process on the store (PostgreSQL only: src/store/postgres/queue.ts).
+ * The jobs repository's rows stay the jobs' truth; the queue delivers each start of a job's work to
+ * one worker. Writes of a job's progress and outcome name its `owner` (the start that claimed it) and
+ * store nothing once that start has lost the job (cancelled, or handed to another worker).
+ */
+export interface JobQueue {
+  /** This process's name in published events. */
+  readonly origin: string;
+  /** Connect: the queue, and the listening for events of other processes (before any `listen` can hear them). */
+  start(): Promise<void>;
+  /** Store a queued job and its delivery (one transaction). */
+  enqueue(kind: string, request: Record<string, unknown>): Promise<StoredJob>;
+  /** Take deliveries of `kind`, `concurrency` at a time, handing each job id to `run` (resolved: the delivery is handled). */
+  work(kind: string, concurrency: number, run: (jobId: number) => Promise<void>): Promise<void>;
+  /** Start the work of a queued job as `owner` (running, one more attempt); undefined when it is not queued (ended, or taken). */
+  claim(id: number, owner: string): Promise<StoredJob | undefined>;
+  /** Renew the owner's heartbeat; false once the owner has lost the job. */
+  heartbeat(id: number, owner: string): Promise<boolean>;
+  /** Store the owner's progress and publish `data` (if any); false once the owner has lost the job. */
+  progress(id: number, owner: string, progress: number, bestLoss: number | null, data: Record<string, unknown> | null): Promise<boolean>;
+  /** Store the outcome and publish the end if `owner` still runs the job; false, having stored nothing, otherwise. */
+  finish(id: number, owner: string, outcome: JobOutcomeRecord): Promise<boolean>;
+  /** Cancel a queued or running job, whichever process runs it: the status it had, or undefined when it had ended. */
+  cancel(id: number, reason: string): Promise<'queued' | 'running' | undefined>;
+  /** A delivery of a job still queued, handed back untouched (taken while stopping): a new delivery replaces it. */
+  redeliver(id: number): Promise<void>;
+  /** Give the job back (a clean stop): queued again with a new delivery, the interrupted start given back. */
+  release(id: number, owner: string): Promise<void>;
+  /**
+   * Jobs whose worker stopped renewing their heartbeat for `staleMs` (it died): queued again with a
+   * new delivery, or failed with `reason(attempts)` once they have had `maxAttempts` starts.
+   */
+  sweep(staleMs: number, maxAttempts: number, reason: (attempts: number) => string): Promise<{ requeued: number[]; failed: number[] }>;
+  /**
+   * At the start of a process alone on the database (nothing else runs jobs): the jobs a previous
+   * process left running (it crashed) are queued again, or failed with `interruptedTwice` once they
+   * have had `maxAttempts` starts, and every queued job gets a delivery (a duplicate finds it taken).
+   */
+  recoverAlone(maxAttempts: number, interruptedTwice: string): Promise<{ resumed: number; failed: number }>;
+  /** Listen to the job events of every process (this one's included); returns the unsubscribe function. */
+  listen(listener: (event: QueueEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
 /** How to open a store (every engine). */
 export interface StoreOptions {
   /** Largest size of the database in bytes; writes beyond it fail with StorageFullError. Unset or 0: no limit but the disk. */
@@ -198,5 +261,9 @@ export interface Store {
   fits: FitsRepository;
   schedules: SchedulesRepository;
   jobs: JobsRepository;
+  /** The engine: SQLite (one process) or PostgreSQL (shared by processes). */
+  engine: 'sqlite' | 'postgres';
+  /** The durable job queue shared by the processes on this store (PostgreSQL); absent on SQLite. */
+  queue?: JobQueue;
   close(): Promise<void>;
 }

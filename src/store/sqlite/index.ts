@@ -38,6 +38,7 @@ function reportingFull<T extends object>(repository: T): T {
 export function openSqliteStore(path: string, options: StoreOptions & { migrationsDir?: string } = {}): Store {
   const db = openDb(path, options.migrationsDir, options.maxBytes ?? 0);
   return {
+    engine: 'sqlite',
     curves: reportingFull(new SqliteCurves(db)),
     fits: reportingFull(new SqliteFits(db)),
     schedules: reportingFull(new SqliteSchedules(db)),

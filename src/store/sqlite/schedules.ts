@@ -1,6 +1,6 @@
 /** Stored schedules on SQLite: every optimizer result, as its piecewise spec (the lrs are its expansion). */
 import type { Db } from './db.js';
-import type { NewSchedule, SchedulesRepository, StoredSchedule } from '../types.js';
+import type { NewSchedule, Page, SchedulesRepository, StoredSchedule } from '../types.js';
 
 interface ScheduleRow {
   id: number;
@@ -28,5 +28,11 @@ export class SqliteSchedules implements SchedulesRepository {
   async get(id: number): Promise<StoredSchedule | undefined> {
     const row = this.db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow | undefined;
     return row && fromRow(row);
+  }
+
+  async list(limit: number, offset: number): Promise<Page<StoredSchedule>> {
+    const rows = this.db.prepare('SELECT * FROM schedules ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as ScheduleRow[];
+    const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM schedules').get() as { total: number };
+    return { items: rows.map(fromRow), total };
   }
 }
