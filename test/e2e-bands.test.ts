@@ -7,11 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { buildApp } from '../src/app.js';
-import { tempDir } from './helpers.js';
-import { CHROMIUM, haveChromium, launch, ensureDashboardBuilt, screenshots } from './e2e/browser.js';
+import { CHROMIUM, haveChromium, seededDashboard } from './e2e/browser.js';
 
 const CURVES = ['25M/cosine_24000', '25M/constant_24000', '25M/wsd_20000_24000'];
 
@@ -23,33 +19,14 @@ test('dashboard draws 80% prediction bands in the fit and what-if views', { time
     t.skip(`${CHROMIUM} is missing`);
     return;
   }
-  ensureDashboardBuilt();
-  const { dir, cleanup } = tempDir();
-  const app = await buildApp({ dbPath: join(dir, 'lrcast.sqlite'), seed: true });
-  let browser: Browser | undefined;
-  const { dir: shotDir, shot } = screenshots();
-  t.diagnostic(`screenshots in ${shotDir}`);
+  const d = await seededDashboard();
+  const { page, api, base, shot, pageErrors } = d;
+  t.diagnostic(`screenshots in ${d.shotDir}`);
   try {
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-    const api = async (path: string, init?: RequestInit) => {
-      const res = await fetch(base + path, init);
-      return { status: res.status, body: (await res.json()) as any };
-    };
-    const curves = (await api('/curves?limit=1000')).body.items as { id: number; name: string }[];
-    const curveIds = CURVES.map((name) => curves.find((c) => c.name === name)!.id);
-    const fit = await api('/fit', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ curveIds, law: 'mpl' }) });
+    const curveIds = await d.curveIds(...CURVES);
+    const fit = await api('/fit', { curveIds, law: 'mpl' });
     assert.equal(fit.status, 201, JSON.stringify(fit.body).slice(0, 500));
     const fitId = fit.body.id as number;
-
-    browser = await launch();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(30_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-    });
-    page.on('dialog', (d) => void d.accept());
 
     const chartBands = (name: string) =>
       page.evaluate((name) => {
@@ -119,8 +96,6 @@ test('dashboard draws 80% prediction bands in the fit and what-if views', { time
 
     assert.deepEqual(pageErrors, [], 'no page errors');
   } finally {
-    await browser?.close();
-    await app.close();
-    cleanup();
+    await d.close();
   }
 });

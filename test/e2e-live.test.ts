@@ -8,12 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { buildApp } from '../src/app.js';
 import { parseCurveCsv } from '../src/curves/csv.js';
-import { tempDir, fixtures, fixtureCsv } from './helpers.js';
-import { CHROMIUM, haveChromium, launch, ensureDashboardBuilt, screenshots } from './e2e/browser.js';
+import { fixtures, fixtureCsv } from './helpers.js';
+import { CHROMIUM, haveChromium, seededDashboard } from './e2e/browser.js';
 
 const FIT_CURVES = ['25M/cosine_24000', '25M/constant_24000', '25M/wsd_20000_24000'];
 /** The run followed live: a 25M curve the fit has not seen. */
@@ -24,20 +21,11 @@ test('dashboard live view: forecast with its 80% band, updating as points arrive
     t.skip(`${CHROMIUM} is missing`);
     return;
   }
-  ensureDashboardBuilt();
-  const { dir, cleanup } = tempDir();
-  const app = await buildApp({ dbPath: join(dir, 'lrcast.sqlite'), seed: true });
-  let browser: Browser | undefined;
-  const { dir: shotDir, shot } = screenshots();
-  t.diagnostic(`screenshots in ${shotDir}`);
+  const d = await seededDashboard({ viewport: { width: 1280, height: 900 } });
+  const { page, api, base, shot, pageErrors, browser } = d;
+  t.diagnostic(`screenshots in ${d.shotDir}`);
   try {
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-    const api = async (path: string, body?: unknown) => {
-      const res = await fetch(base + path, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: res.status, body: (await res.json()) as any };
-    };
-    const curves = (await api('/curves?limit=1000')).body.items as { id: number; name: string }[];
-    const curveIds = FIT_CURVES.map((name) => curves.find((c) => c.name === name)!.id);
+    const curveIds = await d.curveIds(...FIT_CURVES);
     const fit = await api('/fit', { curveIds, law: 'mpl' });
     assert.equal(fit.status, 201, JSON.stringify(fit.body).slice(0, 500));
     const fitId = fit.body.id as number;
@@ -53,15 +41,6 @@ test('dashboard live view: forecast with its 80% band, updating as points arrive
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const runId = created.body.id as number;
 
-    browser = await launch();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(30_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-    });
-    page.on('dialog', (d) => void d.accept());
     const view = '#view-live';
     const attr = async (name: string) => page.getAttribute(view, name);
 
@@ -72,7 +51,11 @@ test('dashboard live view: forecast with its 80% band, updating as points arrive
       await page.waitForSelector(`[data-testid=live-curve] option[value="${runId}"]`, { state: 'attached' });
       await page.selectOption('[data-testid=live-curve]', String(runId));
       await page.selectOption('[data-testid=live-fit]', String(fitId));
-      await page.waitForFunction(({ runId, fitId }) => location.hash === `#/live?curve=${runId}&fit=${fitId}`, { runId, fitId });
+      // The run and fit are in the view's query (beside the shared keys, e.g. the selection `curves`).
+      await page.waitForFunction(({ runId, fitId }) => {
+        const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
+        return location.hash.startsWith('#/live?') && query.get('curve') === String(runId) && query.get('fit') === String(fitId);
+      }, { runId, fitId });
       await page.waitForSelector(`${view}[data-last-step="${all[cut - 1]!.step}"]`);
       await page.waitForSelector(`${view} .live-loss[data-bands="1"] canvas`);
       // Observed so far and the forecast of the rest: 2 series (+ the band's 2 edges).
@@ -127,7 +110,7 @@ test('dashboard live view: forecast with its 80% band, updating as points arrive
     });
 
     await t.test('#/live?curve=ID&fit=ID opens the run directly', async () => {
-      const other = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       other.on('pageerror', (e) => pageErrors.push(e.message));
       try {
         await other.goto(`${base}/#/live?curve=${runId}&fit=${fitId}`);
@@ -140,7 +123,7 @@ test('dashboard live view: forecast with its 80% band, updating as points arrive
     });
 
     await t.test('with a token stored (EventSource cannot send it): polls the forecast instead, and still follows the run', async () => {
-      const polling = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      const polling = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       polling.on('pageerror', (e) => pageErrors.push(e.message));
       await polling.addInitScript(() => localStorage.setItem('lrcast.token', 'e2e-token'));
       const streams: string[] = [];
@@ -161,8 +144,6 @@ test('dashboard live view: forecast with its 80% band, updating as points arrive
 
     assert.deepEqual(pageErrors, [], 'no page errors');
   } finally {
-    await browser?.close();
-    await app.close();
-    cleanup();
+    await d.close();
   }
 });

@@ -5,25 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { buildApp } from '../src/app.js';
-import { tempDir } from './helpers.js';
-import { CHROMIUM, haveChromium, launch, ensureDashboardBuilt } from './e2e/browser.js';
+import { CHROMIUM, haveChromium, seededDashboard } from './e2e/browser.js';
 
 test('dashboard with a read token: asks once, then lists the curves', { timeout: 120_000 }, async (t) => {
   if (!haveChromium()) {
     t.skip(`${CHROMIUM} is missing`);
     return;
   }
-  ensureDashboardBuilt();
-  const { dir, cleanup } = tempDir();
-  const app = await buildApp({ dbPath: join(dir, 'lrcast.sqlite'), seed: true, readToken: 'let-me-read' });
-  let browser: Browser | undefined;
+  const d = await seededDashboard({ app: { readToken: 'let-me-read' }, acceptDialogs: false });
+  const { page, base } = d;
   try {
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launch();
-    const page = await browser.newPage();
     const prompts: string[] = [];
     page.on('dialog', (dialog) => {
       prompts.push(dialog.message());
@@ -40,8 +31,6 @@ test('dashboard with a read token: asks once, then lists the curves', { timeout:
     await page.waitForSelector('[data-testid=curve-row]');
     assert.equal(prompts.length, prompted, 'the token is remembered: no second prompt');
   } finally {
-    await browser?.close();
-    await app.close();
-    cleanup();
+    await d.close();
   }
 });

@@ -235,7 +235,7 @@ test('stopping the server stops a running async fit (nothing stored) and leaves 
   } finally {
     await own.app.close();
   }
-  const store = openStore(own.dbPath);
+  const store = await openStore(own.dbPath);
   const stopped = (await store.jobs.get(1))!;
   assert.deepEqual([stopped.status, stopped.error, stopped.attempts], ['queued', null, 0], 'a clean stop gives the start back');
   assert.equal((await store.fits.list(10, 0)).total, 0);
@@ -303,7 +303,7 @@ test('stopping the server fails the leave-one-out still running (stored as faile
     await reopened.close();
   }
   // A process that ended without closing (a crash) leaves a fit pending: the next start fails it.
-  const store = openStore(own.dbPath);
+  const store = await openStore(own.dbPath);
   const { id: _id, law, curveIds, options, createdAt: _at, ...report } = fit;
   const crashed = await store.fits.insert({ law, curveIds, options, params: fit.params.map((p: { value: number }) => p.value), maxLr: 3e-4, maxSteps: 24000, report });
   await store.close();
@@ -320,7 +320,7 @@ test('stopping the server fails the leave-one-out still running (stored as faile
 });
 
 test('a fit stored before leave-one-out ran in the background shows its metrics as done', async () => {
-  const store = openStore(ctx.dbPath);
+  const store = await openStore(ctx.dbPath);
   try {
     const metrics = { r2: 0.9, mae: 0.01, rmse: 0.02, predE: 0.003, worstE: 0.01, points: 10 };
     const loo = { perCurve: [{ curveId: 1, name: 'a', ...metrics }], mean: metrics };

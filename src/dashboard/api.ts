@@ -100,6 +100,15 @@ export type OptimizeRequest = Omit<OptimizeRequestBody, 'fit' | 'law' | 'params'
 export interface Baseline { schedule: string; loss: number | number[] | { steps: number[]; loss: number[] } }
 /** `lrs` is absent from an async result of over 100,000 steps (`lrsOmitted` says so). */
 export type OptimizeResult = Omit<OptimizeResultBody, 'baselines' | 'lrs'> & { baselines: Record<string, Baseline>; lrs?: number[]; lrsOmitted?: string };
+/** A stored schedule in GET /schedules; `source` is the request that made it (fit, space, predictedFinalLoss, ...). */
+export interface StoredScheduleSummary {
+  id: number;
+  spec: string;
+  totalSteps: number;
+  peakLr: number;
+  createdAt: string;
+  source: { fit?: number; law?: string; space?: string; predictedFinalLoss?: number; [key: string]: unknown };
+}
 /** A job; the dashboard keeps job ids as strings (they only go into URLs). */
 export type Job = Omit<JobBody, 'id' | 'result' | 'error'> & {
   id: string;
@@ -225,8 +234,8 @@ export const api = {
   listCurves: () => request<{ items: CurveSummary[]; total: number }>('GET', '/curves?limit=1000'),
   getCurve: (id: number) => request<Curve>('GET', `/curves/${id}`),
   curveSchedule: (id: number, every?: number) => request<Series>('GET', `/curves/${id}/schedule?${q({ every })}`),
-  uploadCsv: (csv: string, meta: { name: string; schedule?: string; warmupSteps?: number }) =>
-    request<{ id: number; name: string; pointCount: number }>('POST', `/curves?${q(meta)}`, csv),
+  /** A curve as JSON (`points`, `name`, `schedule` or `warmupSteps`, `meta` tags). */
+  uploadCurve: (body: Record<string, unknown>) => request<{ id: number; name: string; pointCount: number }>('POST', '/curves', body),
   deleteCurve: (id: number) => request<void>('DELETE', `/curves/${id}`),
   expand: (schedule: string, every?: number, signal?: AbortSignal) =>
     request<Series & { schedule: string }>('GET', `/schedules/expand?${q({ schedule, every })}`, undefined, { signal }),
@@ -264,6 +273,8 @@ export const api = {
   getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),
   cancelJob: (id: string) => request<Job>('DELETE', `/jobs/${encodeURIComponent(id)}`),
   scheduleDownload: (id: number | string, format: 'json' | 'csv' | 'pytorch') => `/schedules/${id}?format=${format}`,
+  /** The stored (optimized) schedules, newest first, without their lrs. */
+  listSchedules: (limit = 20, offset = 0) => request<{ items: StoredScheduleSummary[]; total: number }>('GET', `/schedules?${q({ limit, offset })}`),
 };
 
 /** A job's progress: the fraction done, and for an optimization the best loss and iteration so far. */
@@ -340,4 +351,47 @@ export function canStream(): boolean {
 /** How many steps to skip so a schedule of `total` steps gives about `target` points. */
 export function everyFor(total: number, target = 2000): number {
   return Math.max(1, Math.ceil(total / target));
+}
+
+// ---- appended for the Fits and What-if views (issue 14) ----
+
+/** One of the reference schedules (GET /baselines, the optimize answer's `baselines`): named by its spec. */
+export interface NamedBaseline { schedule: string; loss: number }
+/** The optimize answer's baseline set for a fit and run shape (GET /baselines). */
+export interface BaselineSet {
+  fit: number;
+  totalSteps: number;
+  peakLr: number;
+  warmupSteps: number;
+  baselines: { cosine: NamedBaseline; linear: NamedBaseline; wsd: NamedBaseline; constant: NamedBaseline };
+}
+/** GET /baselines: the same cosine / linear / best WSD / constant the Optimize view's answer compares with. */
+export function getBaselines(params: { fit: number; totalSteps: number; peakLr: number; warmupSteps: number }, signal?: AbortSignal): Promise<BaselineSet> {
+  return request<BaselineSet>('GET', `/baselines?${q(params)}`, undefined, { signal });
+}
+
+/** How a fit was made and whether it ran to its stop rule (the fit report's `options.method` and `converged`). */
+export interface FitProcedure {
+  /** The law and method, e.g. "mpl · map" (lra has no method option). */
+  method: string;
+  /** True when the procedure ended by its own stop rule (the contract's `converged`). */
+  ranToStop: boolean;
+  /** The badge: what ending by the stop rule means for this method ("converged" only where it is an optimum). */
+  badge: string;
+  /** What that stop rule is, in words. */
+  stopRule: string;
+}
+export function fitProcedure(f: { law: string; converged: boolean; options?: unknown }): FitProcedure {
+  const given = (f.options ?? {}) as { method?: string; adamIterations?: number };
+  // mpl's default method is map (FitOptions.method); lra has none.
+  const method = f.law === 'mpl' ? (given.method ?? 'map') : '';
+  const name = method ? `${f.law} · ${method}` : f.law;
+  if (method === 'adam') {
+    const budget = `${given.adamIterations ?? 800} Adam steps`;
+    return { method: name, ranToStop: f.converged, badge: f.converged ? 'early-stopped (ran its budget)' : 'stopped early: non-finite', stopRule: `a fixed budget of ${budget}: early stopping by design, not the optimum of the objective` };
+  }
+  if (method === 'reference') {
+    return { method: name, ranToStop: f.converged, badge: f.converged ? 'stopped by its rule' : 'did not reach its stop rule', stopRule: 'the reference AdamW rule: at most 200 iterations, stop after 20 without a new minimum' };
+  }
+  return { method: name, ranToStop: f.converged, badge: f.converged ? 'converged' : 'not converged', stopRule: 'the Levenberg-Marquardt convergence test' };
 }

@@ -1,6 +1,6 @@
 /**
- * The what-if form's schedule: its state, the spec string for it and back, and the cosine / WSD
- * baselines for a run length. The grammar itself (families, keys, canonical form) is the
+ * The what-if form's schedule: its state, the spec string for it and back, its run shape (the
+ * baselines, GET /baselines, are asked for it) and the piecewise knots' limits. The grammar itself (families, keys, canonical form) is the
  * server's, src/schedule/grammar.ts, bundled as is; the server stays the judge of validity (its
  * problem+json says which key is wrong). `expr` specs are only assembled and split here, never
  * evaluated: the server checks and expands f (mathjs stays out of the browser bundle).
@@ -54,7 +54,9 @@ export function num(v: number): string {
 export function formatSpec(s: ScheduleState): string {
   if (s.family === 'piecewise') {
     const knots = s.knots.map(([step]) => step);
-    const values = s.knots.map(([, lr]) => Number(num(lr)));
+    // Knot values as they are: a dragged or derived knot is rounded where it is made (clampKnotLr,
+    // knotsFrom), and a spec read from a link (an optimized schedule) keeps its exact values.
+    const values = s.knots.map(([, lr]) => lr);
     return formatSchedule({ family: 'piecewise', knots, values, total: (knots[knots.length - 1] ?? 0) + 1 });
   }
   const { peak, total, warmup } = s;
@@ -107,20 +109,37 @@ export interface RunShape {
   warmup: number;
 }
 
+/**
+ * The run a schedule belongs to. A piecewise schedule keeps the run's peak and warmup from the form
+ * (its knots are capped at that peak: see clampKnotLr), so dragging a knot never redefines them; its
+ * length is its last knot + 1.
+ */
 export function runShape(s: ScheduleState): RunShape {
   if (s.family === 'piecewise' && s.knots.length) {
-    const peak = Math.max(...s.knots.map((k) => k[1]));
-    const peakKnot = s.knots.find((k) => k[1] === peak)!;
-    return { total: s.knots[s.knots.length - 1]![0] + 1, peak, warmup: peakKnot[0] + 1 };
+    const total = s.knots[s.knots.length - 1]![0] + 1;
+    const peak = Number(s.peak) > 0 ? Number(s.peak) : Math.max(...s.knots.map((k) => k[1]));
+    return { total, peak, warmup: Math.min(Number(s.warmup) || 0, Math.max(0, total - 2)) };
   }
   return { total: Number(s.total), peak: Number(s.peak), warmup: Number(s.warmup) };
 }
 
-/** Cosine to peak/10, the usual baseline. */
-export const cosineBaseline = (r: RunShape) => `cosine:peak=${num(r.peak)},total=${r.total},warmup=${r.warmup},final=${num(r.peak / 10)}`;
-/** WSD: stable until 80% of the run, then a linear cooldown to peak/10 (Hägele et al. 2024). */
-export const wsdBaseline = (r: RunShape) =>
-  `wsd:peak=${num(r.peak)},total=${r.total},warmup=${r.warmup},decayStart=${Math.max(r.warmup, Math.round(r.total * 0.8))},final=${num(r.peak / 10)},shape=linear`;
+/** A knot's lr as dragged: between 0 and the run's peak (3 significant digits). */
+export function clampKnotLr(lr: number, s: ScheduleState): { lr: number; clamped: boolean } {
+  const peak = runShape(s).peak;
+  const rounded = Math.max(0, Number(lr.toPrecision(3)));
+  return rounded > peak ? { lr: peak, clamped: true } : { lr: rounded, clamped: false };
+}
+
+/**
+ * A piecewise spec read as text (typed, or from a link) defines its own run: its highest knot is the
+ * peak and the step after the first knot there ends the warmup. The caller says so when that changes
+ * the peak (an explicit change, never a silent one).
+ */
+export function piecewiseRun(s: ScheduleState): { peak: string; warmup: string } {
+  const peak = Math.max(...s.knots.map((k) => k[1]));
+  const first = s.knots.find((k) => k[1] === peak)!;
+  return { peak: num(peak), warmup: String(first[0] + 1) };
+}
 
 /** Knots that follow a sampled schedule: warmup ramp, then `n` points over the decay. */
 export function knotsFrom(steps: number[], lrs: number[], r: RunShape, n = 6): [number, number][] {
@@ -136,7 +155,7 @@ export function knotsFrom(steps: number[], lrs: number[], r: RunShape, n = 6): [
   knots.push([start, r.peak]);
   for (let k = 1; k <= n; k++) {
     const step = Math.round(start + ((r.total - 1 - start) * k) / n);
-    knots.push([step, at(step)]);
+    knots.push([step, Number(num(at(step)))]);
   }
   return knots;
 }

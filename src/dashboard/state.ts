@@ -3,12 +3,15 @@
  * and the current fit (Fits -> What-if -> Optimize). Views subscribe to changes.
  */
 import { api, type CurveSummary, type FitSummary } from './api.js';
+import { curveColors } from './charts.js';
 
 type Listener = () => void;
 
 class Store {
   curves: CurveSummary[] = [];
   curvesLoaded = false;
+  /** Each curve's colour, grouped by model (charts.ts curveColors): the same in every view and for any selection. */
+  colors = new Map<number, string>();
   selected = new Set<number>();
   fits: FitSummary[] = [];
   fitsLoaded = false;
@@ -29,6 +32,7 @@ class Store {
     const res = await api.listCurves();
     this.curves = res.items;
     this.curvesLoaded = true;
+    this.colors = curveColors(this.curves);
     const ids = new Set(this.curves.map((c) => c.id));
     for (const id of this.selected) if (!ids.has(id)) this.selected.delete(id);
     this.emit('curves');
@@ -58,6 +62,24 @@ class Store {
     if (id === this.currentFit) return;
     this.currentFit = id;
     this.emit('fit');
+  }
+
+  /** The colour of curve `id` in every chart and list. */
+  curveColor(id: number): string {
+    return this.colors.get(id) ?? '#94a3b8';
+  }
+
+  /**
+   * The first-run selection: the training curves (meta split "train") of the smallest model, so the
+   * first page shows a sensible set to fit; none when no curve is tagged.
+   */
+  defaultSelection(): number[] {
+    const train = this.curves.filter((c) => c.meta?.split === 'train');
+    if (!train.length) return [];
+    const first = [...this.colors.keys()].find((id) => train.some((c) => c.id === id));
+    const model = (c: CurveSummary) => String(c.meta?.modelSize ?? c.meta?.model ?? c.name.split('/')[0]);
+    const pick = train.find((c) => c.id === first) ?? train[0]!;
+    return train.filter((c) => model(c) === model(pick)).map((c) => c.id);
   }
 
   curveName(id: number): string {

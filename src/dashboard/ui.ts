@@ -55,6 +55,18 @@ export const fmtPct = (v: number | null | undefined) => (v === null || v === und
 export function emptyState(title: string, hint = ''): HTMLElement {
   return h('div', { class: 'state empty' }, h('strong', {}, title), hint ? h('p', {}, hint) : null);
 }
+/** The dashboard's 1-2-3 for a first visit: select curves, fit a law, then predict or optimize. */
+export function firstRunSteps(): HTMLElement {
+  const step = (n: number, title: string, text: string, href: string) => h('li', {}, h('b', {}, String(n)), h('span', {}, h('a', { href }, title), ' ', text));
+  return h(
+    'ol',
+    { class: 'first-run', 'data-testid': 'first-run' },
+    step(1, 'Select curves', 'on the left (a fixture\'s training curves, or drop your own CSV).', '#/curves'),
+    step(2, 'Fit a law', 'to them in Fits, and check it on the curves it did not see.', '#/fits'),
+    step(3, 'Predict or optimize', 'a schedule in What-if or Optimize.', '#/whatif'),
+  );
+}
+
 /** A spinner with what is being waited for. */
 export function loadingState(what: string): HTMLElement {
   return h('div', { class: 'state loading', role: 'status' }, h('span', { class: 'spinner' }), what);

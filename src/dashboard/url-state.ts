@@ -21,7 +21,8 @@ export function updateViewQuery(changes: Record<string, string | number | null |
     if (value === null || value === undefined || value === '') query.delete(key);
     else query.set(key, String(value));
   }
-  const text = query.toString();
+  // Commas, colons, semicolons, slashes and `=` inside values stay readable (schedule specs, id lists): the hash may hold them as they are.
+  const text = query.toString().replace(/%2C/gi, ',').replace(/%3A/gi, ':').replace(/%3B/gi, ';').replace(/%2F/gi, '/').replace(/%3D/gi, '=');
   const hash = `#/${viewName()}${text ? `?${text}` : ''}`;
   if (location.hash !== hash) history.replaceState(null, '', hash);
 }

@@ -26,7 +26,7 @@ import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import type { CurvesRepository, FitsRepository, StoredFit } from '../store/types.js';
 import { found, HttpProblem, NotFoundError } from '../errors.js';
-import type { LawId } from '../laws/index.js';
+import { getLaw, type LawId } from '../laws/index.js';
 import type { IntervalBasis } from '../predict/interval-basis.js';
 import { fitCurveOf, IntervalBases, provideIntervalBases } from './fit-interval-basis.js';
 
@@ -219,7 +219,7 @@ export function fitView(fit: StoredFit) {
   // Fits stored before leave-one-out ran in the background have its metrics without a status.
   const loo = fit.report.leaveOneOut as Record<string, unknown> | null | undefined;
   const report = loo && !('status' in loo) ? { ...fit.report, leaveOneOut: { status: 'done', ...loo } } : fit.report;
-  return { id: fit.id, law: fit.law, curveIds: fit.curveIds, options: fit.options, createdAt: fit.createdAt, ...report };
+  return { id: fit.id, law: fit.law, optimizable: getLaw(fit.law).optimizable, curveIds: fit.curveIds, options: fit.options, createdAt: fit.createdAt, ...report };
 }
 
 export default async function fitRoutes(app: FastifyInstance) {
@@ -229,7 +229,8 @@ export default async function fitRoutes(app: FastifyInstance) {
   provideIntervalBases(app.store, new IntervalBases(app.store, fitPool));
   const runner = app.jobs;
   const background = new BackgroundLeaveOneOut(fits);
-  const leftPending = await failPendingLeaveOneOut(fits, 'server restarted');
+  // Only a process alone on its store may fail what another left pending (others sharing it may be computing theirs).
+  const leftPending = runner.exclusive ? await failPendingLeaveOneOut(fits, 'server restarted') : 0;
   if (leftPending > 0) app.log.warn(`${leftPending} fit(s) left with leave-one-out pending by the previous process: marked failed`);
   app.addHook('onClose', async () => {
     await runner.close(); // fit jobs stop before their workers go (stored nothing; they stay queued for the next start)

@@ -1,6 +1,7 @@
 /**
  * GET /schedules/:id?format=json|csv|pytorch: a stored (optimized) schedule as its spec with the
  * per-step lrs, as `step,lr` CSV, or as a Python snippet for torch.optim.lr_scheduler.LambdaLR.
+ * GET /schedules: the stored schedules, newest first, without their lrs (paged like /curves).
  */
 import type { FastifyInstance } from 'fastify';
 import * as contract from './contracts/schedules.js';
@@ -52,6 +53,12 @@ def make_scheduler(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler
 }
 
 export default async function scheduleExportRoutes(app: FastifyInstance) {
+  app.get<Route<typeof contract.listSchedules>>('/schedules', { schema: contract.listSchedules }, async (request) => {
+    const { limit, offset } = request.query;
+    const { items, total } = await app.store.schedules.list(limit, offset);
+    return { items, total, limit, offset };
+  });
+
   app.get<Route<typeof contract.exportSchedule>>(
     '/schedules/:id',
     { schema: contract.exportSchedule },

@@ -9,6 +9,7 @@
 import { api, canStream, everyFor, INTERVAL_LEVEL, type Curve, type Forecast, type PointsEvent } from '../api.js';
 import { Chart, valueAt, type SeriesInput } from '../charts.js';
 import { store } from '../state.js';
+import { updateViewQuery, viewQuery } from '../url-state.js';
 import { h, setContent, emptyState, errorState, fmtLoss, fmtInterval, fmtInt, field } from '../ui.js';
 import { fitPicker } from '../widgets.js';
 
@@ -20,8 +21,7 @@ const POLL_MS = 3000;
 
 /** `#/live?curve=ID&fit=ID` -> the ids (NaN where absent). */
 function hashParams(): { curve: number; fit: number } {
-  const query = location.hash.split('?')[1] ?? '';
-  const p = new URLSearchParams(query);
+  const p = viewQuery();
   return { curve: Number(p.get('curve') ?? NaN), fit: Number(p.get('fit') ?? NaN) };
 }
 
@@ -141,11 +141,10 @@ class LiveView {
     this.connect();
   }
 
+  /** The run and fit into the URL (`#/live?curve=ID&fit=ID`), keeping the shared keys (e.g. `curves`). */
   private syncHash(): void {
     if (!this.visible) return;
-    const parts = [this.curveId !== null ? `curve=${this.curveId}` : '', store.currentFit !== null ? `fit=${store.currentFit}` : ''].filter(Boolean);
-    const hash = `#/live${parts.length ? '?' + parts.join('&') : ''}`;
-    if (location.hash !== hash) history.replaceState(null, '', hash);
+    updateViewQuery({ curve: this.curveId, fit: store.currentFit });
   }
 
   private disconnect(): void {

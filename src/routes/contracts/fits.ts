@@ -136,10 +136,11 @@ export const FitParam = {
 export const Fit = {
   $id: 'Fit',
   type: 'object',
-  required: ['id', 'law', 'curveIds', 'options', 'createdAt', 'params', 'objective', 'iterations', 'wallMs', 'converged', 'points', 'metrics', 'leaveOneOut', 'notes', 'text'],
+  required: ['id', 'law', 'optimizable', 'curveIds', 'options', 'createdAt', 'params', 'objective', 'iterations', 'wallMs', 'converged', 'points', 'metrics', 'leaveOneOut', 'notes', 'text'],
   properties: {
     id: { type: 'integer' },
     law: { type: 'string', enum: LAW_IDS },
+    optimizable: { type: 'boolean', description: "Whether POST /optimize-schedule and GET /baselines take this fit (the law's own `optimizable`: mpl yes, lra no)." },
     curveIds: { type: 'array', items: { type: 'integer' } },
     options: { $ref: 'FitOptions#' },
     createdAt: { type: 'string', format: 'date-time' },

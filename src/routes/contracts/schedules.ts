@@ -1,5 +1,5 @@
-/** Contracts of the schedules: expanding a spec, exporting a stored (optimized) schedule. */
-import { idParams, json, problem } from './common.js';
+/** Contracts of the schedules: expanding a spec, listing and exporting the stored (optimized) schedules. */
+import { idParams, json, page, pageQuery, problem } from './common.js';
 
 /** The most lrs in one answer of /schedules/expand or /curves/{id}/schedule (about 2 MB of JSON). */
 export const MAX_EXPANDED_VALUES = 100_000;
@@ -43,6 +43,28 @@ export const StoredSchedule = {
     source: { type: 'object', description: 'What produced it: the optimization request (fit or params, space, ...).' },
     lrs: { type: 'array', items: { type: 'number' } },
   },
+} as const;
+
+/** A stored schedule in GET /schedules: as GET /schedules/{id} without its per-step lrs. */
+export const StoredScheduleSummary = {
+  type: 'object',
+  required: ['id', 'spec', 'totalSteps', 'peakLr', 'createdAt', 'source'],
+  properties: {
+    id: StoredSchedule.properties.id,
+    spec: StoredSchedule.properties.spec,
+    totalSteps: StoredSchedule.properties.totalSteps,
+    peakLr: StoredSchedule.properties.peakLr,
+    createdAt: StoredSchedule.properties.createdAt,
+    source: StoredSchedule.properties.source,
+  },
+} as const;
+
+export const listSchedules = {
+  summary: 'List the stored (optimized) schedules, newest first.',
+  description: 'Every optimizer result is stored; this lists them without their per-step lrs (export one at /schedules/{id}).',
+  tags: ['schedules'],
+  querystring: pageQuery,
+  'x-response': { 200: json('A page of stored schedules.', page(StoredScheduleSummary)) },
 } as const;
 
 export const exportSchedule = {
