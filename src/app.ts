@@ -9,7 +9,8 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { openStore, type Store } from './store/index.js';
 import { seedFixtures } from './fixtures/seed.js';
-import { JobRunner } from './jobs/runner.js';
+import type { JobService } from './jobs/service.js';
+import { jobServiceFor, type JobsOptions } from './jobs/service-for.js';
 import { projectPath } from './paths.js';
 import { buildValidator, parseJsonBody } from './validation.js';
 import problemPlugin, { problemServerOptions } from './plugins/problem.js';
@@ -28,15 +29,15 @@ import healthRoutes from './routes/health.js';
 import fitRoutes from './routes/fits.js';
 import predictRoutes from './routes/predict.js';
 import optimizeRoutes from './routes/optimize.js';
-import jobRoutes from './routes/jobs.js';
+import jobRoutes, { fullResult } from './routes/jobs.js';
 import scheduleExportRoutes from './routes/schedules-export.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The storage (src/store): async repositories of curves, fits, schedules and jobs. */
     store: Store;
-    /** The one job runner of fits and schedule searches (src/jobs). */
-    jobs: JobRunner;
+    /** The jobs of fits and schedule searches (src/jobs): run here (SQLite) or through the shared queue (PostgreSQL). */
+    jobs: JobService;
     /** Every route as registered (method and URL), for checking that every API route is documented. */
     routeTable: { method: string; url: string }[];
   }
@@ -45,7 +46,10 @@ declare module 'fastify' {
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
 export interface AppOptions {
+  /** The database: a SQLite file path, or a PostgreSQL URL (`postgres://...`, LRCAST_DATABASE_URL). */
   dbPath: string;
+  /** This process's part in the jobs on a PostgreSQL store (role all, api or worker; worker settings). */
+  jobs?: JobsOptions;
   /** Load the fixture curves into an empty database. */
   seed?: boolean;
   /** When set, mutating requests need `Authorization: Bearer <token>`. */
@@ -86,11 +90,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
 
-  const store = openStore(options.dbPath, { maxBytes: options.dbMaxBytes });
+  const store = await openStore(options.dbPath, { maxBytes: options.dbMaxBytes });
   app.decorate('store', store);
   app.addHook('onClose', async () => store.close());
-  // Jobs outlive the process: the routes define their kinds, then (below) those left unfinished run again.
-  const jobs = new JobRunner(store.jobs);
+  // Jobs outlive the process: the routes define their kinds, then (below) those left unfinished run
+  // again (SQLite), or this process starts taking the shared queue's jobs (PostgreSQL, by its role).
+  let jobs: JobService;
+  try {
+    jobs = jobServiceFor(store, options.jobs ?? {}, (job) => fullResult(store, job).then((result) => result ?? {}));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   app.decorate('jobs', jobs);
   // A clean stop stops the running jobs first (they stay queued for the next start), then lets requests finish.
   app.addHook('preClose', async () => jobs.close());
@@ -129,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(import('./routes/live.js'));
   await app.register(jobRoutes);
   await app.register(scheduleExportRoutes);
+  await app.register(import('./routes/baselines.js'));
   const recovered = await jobs.recover();
   if (recovered.resumed + recovered.failed > 0) {
     app.log.info(recovered, `jobs left unfinished by the previous process: ${recovered.resumed} run again, ${recovered.failed} failed`);
