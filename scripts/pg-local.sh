@@ -15,8 +15,9 @@ find_bin() {
   dirname "$initdb"
 }
 
+# As root, run as `postgres` from / (it may not enter the caller's folder, e.g. a private temp one).
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 cmd=${1:-}

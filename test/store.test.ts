@@ -154,3 +154,35 @@ test('the database and job roles from the environment: PostgreSQL URL, roles, wo
     cleanup();
   }
 });
+
+test('SQLite list pages are cached only while nothing changed: own writes and another connection\'s commits both show at once', async () => {
+  const { openStore } = await import('../src/store/index.js');
+  const { dir, cleanup } = tempDir();
+  const path = join(dir, 'shared.sqlite');
+  const a = await openStore(path);
+  const b = await openStore(path);
+  const curve = (name: string) => ({ name, meta: { tag: name }, points: { steps: new Float64Array([1, 2]), losses: new Float64Array([3, 2.9]), lrs: null } });
+  try {
+    await a.curves.insert(curve('one'));
+    const first = await a.curves.list(20, 0);
+    assert.deepEqual(first.items.map((c) => c.name), ['one']);
+    assert.equal(await a.curves.list(20, 0), first, 'an unchanged page is answered from the cache');
+    assert.throws(() => ((first.items[0]!.meta as { tag: string }).tag = 'changed'), TypeError, 'cached pages are frozen');
+    // Another connection (another process on the same file) commits: the next page sees it.
+    const two = await b.curves.insert(curve('two'));
+    assert.deepEqual((await a.curves.list(20, 0)).items.map((c) => c.name), ['one', 'two']);
+    // This repository's own writes: delete, planned schedule, points.
+    await a.curves.delete(two.id);
+    assert.deepEqual((await a.curves.list(20, 0)).items.map((c) => c.name), ['one']);
+    const [only] = (await a.curves.list(20, 0)).items;
+    await a.curves.setPlannedSchedule(only!.id, 'constant:peak=1e-3,total=10');
+    assert.equal((await a.curves.list(20, 0)).items[0]!.plannedSchedule, 'constant:peak=1e-3,total=10');
+    await a.curves.updatePoints(only!.id, (c) => ({ steps: new Float64Array([...c.points.steps, 3]), losses: new Float64Array([...c.points.losses, 2.8]), lrs: null }));
+    assert.equal((await a.curves.list(20, 0)).items[0]!.pointCount, 3);
+    assert.equal((await a.curves.list(1, 1)).total, 1);
+  } finally {
+    await a.close();
+    await b.close();
+    cleanup();
+  }
+});

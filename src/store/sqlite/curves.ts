@@ -38,14 +38,43 @@ function summary(row: CurveRow): CurveSummary {
   };
 }
 
+/** Freeze a value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** List pages kept (a dashboard asks for one or two; more would be a client paging through). */
+const PAGE_CACHE_SIZE = 16;
+
 export class SqliteCurves implements CurvesRepository {
   /** The statements of the hot reads (list pages, counts for /health), prepared once: preparing costs as much as running them. */
   private readonly listPage;
   private readonly countAll;
+  private readonly dataVersion;
+  /**
+   * List pages as last read, while nothing changed the curves: `GET /curves` is the hottest read (a
+   * dashboard polls it), and its SQLite read is a fifth of its cost. Valid while this repository wrote
+   * no curve (`writes`) and no other connection wrote the file (`PRAGMA data_version`, which counts
+   * only other connections' commits); at most PAGE_CACHE_SIZE pages.
+   */
+  private readonly pages = new Map<string, Page<CurveSummary>>();
+  private pagesStamp = '';
+  private writes = 0;
 
   constructor(private readonly db: Db) {
     this.listPage = db.prepare('SELECT * FROM curves ORDER BY id LIMIT ? OFFSET ?');
     this.countAll = db.prepare('SELECT COUNT(*) AS n FROM curves').pluck();
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** Forget the cached list pages: this repository is about to change the curves. */
+  private changed(): void {
+    this.writes++;
+    this.pages.clear();
   }
 
   private insertOne(curve: NewCurve): number {
@@ -82,18 +111,33 @@ export class SqliteCurves implements CurvesRepository {
   }
 
   async insert(curve: NewCurve): Promise<CurveSummary> {
+    this.changed();
     const id = this.db.transaction(() => this.insertOne(curve))();
     return this.summaryNow(id)!;
   }
 
   async insertMany(curves: NewCurve[]): Promise<CurveSummary[]> {
+    this.changed();
     const ids = this.db.transaction(() => curves.map((c) => this.insertOne(c)))();
     return ids.map((id) => this.summaryNow(id)!);
   }
 
   async list(limit: number, offset: number): Promise<Page<CurveSummary>> {
-    const rows = this.listPage.all(limit, offset) as CurveRow[];
-    return { items: rows.map(summary), total: this.countAll.get() as number };
+    const stamp = `${this.writes}:${this.dataVersion.get() as number}`;
+    if (stamp !== this.pagesStamp) {
+      this.pages.clear();
+      this.pagesStamp = stamp;
+    }
+    const key = `${limit}:${offset}`;
+    let page = this.pages.get(key);
+    if (!page) {
+      const rows = this.listPage.all(limit, offset) as CurveRow[];
+      // Frozen: the same objects answer every request until a change (changing one throws instead of corrupting the cache).
+      page = Object.freeze({ items: Object.freeze(rows.map((row) => deepFreeze(summary(row)))), total: this.countAll.get() as number }) as Page<CurveSummary>;
+      if (this.pages.size >= PAGE_CACHE_SIZE) this.pages.clear();
+      this.pages.set(key, page);
+    }
+    return page;
   }
 
   async count(): Promise<number> {
@@ -127,6 +171,7 @@ export class SqliteCurves implements CurvesRepository {
 
   async updatePoints(id: number, update: PointsUpdate): Promise<Curve | undefined> {
     // better-sqlite3 is synchronous: read, merge and write happen with no other request in between.
+    this.changed();
     return this.db.transaction(() => {
       const current = this.getNow(id);
       if (!current) return undefined;
@@ -138,6 +183,7 @@ export class SqliteCurves implements CurvesRepository {
   }
 
   async setPlannedSchedule(id: number, spec: string | null): Promise<boolean> {
+    this.changed();
     return this.db.prepare('UPDATE curves SET planned_schedule = ? WHERE id = ?').run(spec, id).changes > 0;
   }
 
@@ -175,6 +221,7 @@ export class SqliteCurves implements CurvesRepository {
   }
 
   async delete(id: number): Promise<boolean> {
+    this.changed();
     return this.db.prepare('DELETE FROM curves WHERE id = ?').run(id).changes > 0;
   }
 }
