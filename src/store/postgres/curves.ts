@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { iso, transaction, type Tx } from './db.js';
 import type { SizeLimit } from './size-limit.js';
 import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
+import { float64Bytes, float64FromBytes } from '../float64-bytes.js';
 
 interface CurveRow {
   id: number;
@@ -21,9 +22,6 @@ interface CurveRow {
   last_step: number;
 }
 
-const toBytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-/** Copy into a fresh, aligned Float64Array (a Buffer may sit at any offset of a shared one). */
-const fromBytes = (b: Buffer) => new Float64Array(new Uint8Array(b).buffer);
 
 const CURVE_COLUMNS = 'id, name, created_at, meta, schedule, warmup_steps, planned_schedule, point_count, first_step, last_step';
 
@@ -66,7 +64,7 @@ export class PgCurves implements CurvesRepository {
       ],
     );
     const row = rows[0]!;
-    await tx.query('INSERT INTO curve_points (curve_id, steps, losses, lrs) VALUES ($1, $2, $3, $4)', [row.id, toBytes(steps), toBytes(losses), lrs ? toBytes(lrs) : null]);
+    await tx.query('INSERT INTO curve_points (curve_id, steps, losses, lrs) VALUES ($1, $2, $3, $4)', [row.id, float64Bytes(steps), float64Bytes(losses), lrs ? float64Bytes(lrs) : null]);
     return summary(row);
   }
 
@@ -117,7 +115,7 @@ export class PgCurves implements CurvesRepository {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { ...summary(row), points: { steps: fromBytes(row.steps), losses: fromBytes(row.losses), lrs: row.lrs ? fromBytes(row.lrs) : null } };
+    return { ...summary(row), points: { steps: float64FromBytes(row.steps), losses: float64FromBytes(row.losses), lrs: row.lrs ? float64FromBytes(row.lrs) : null } };
   }
 
   async get(id: number): Promise<Curve | undefined> {
@@ -135,7 +133,7 @@ export class PgCurves implements CurvesRepository {
         `UPDATE curves SET point_count = $1, first_step = $2, last_step = $3 WHERE id = $4 RETURNING ${CURVE_COLUMNS}`,
         [steps.length, steps[0], steps[steps.length - 1], id],
       );
-      await tx.query('UPDATE curve_points SET steps = $1, losses = $2, lrs = $3 WHERE curve_id = $4', [toBytes(steps), toBytes(losses), lrs ? toBytes(lrs) : null, id]);
+      await tx.query('UPDATE curve_points SET steps = $1, losses = $2, lrs = $3 WHERE curve_id = $4', [float64Bytes(steps), float64Bytes(losses), lrs ? float64Bytes(lrs) : null, id]);
       await this.limit.check(tx);
       return { ...summary(rows[0]!), points: next };
     });

@@ -5,6 +5,7 @@
 import type { Db } from './db.js';
 import type { PointColumns } from '../../curves/points.js';
 import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
+import { float64Bytes, float64FromBytes } from '../float64-bytes.js';
 
 interface CurveRow {
   id: number;
@@ -19,9 +20,6 @@ interface CurveRow {
   last_step: number;
 }
 
-const toBlob = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-/** Copy into a fresh, aligned Float64Array (blobs may sit at any offset of a shared buffer). */
-const fromBlob = (b: Buffer) => new Float64Array(new Uint8Array(b).buffer);
 
 function summary(row: CurveRow): CurveSummary {
   return {
@@ -98,9 +96,9 @@ export class SqliteCurves implements CurvesRepository {
     const id = Number(info.lastInsertRowid);
     this.db.prepare('INSERT INTO curve_points (curve_id, steps, losses, lrs) VALUES (?, ?, ?, ?)').run(
       id,
-      toBlob(steps),
-      toBlob(losses),
-      lrs ? toBlob(lrs) : null,
+      float64Bytes(steps),
+      float64Bytes(losses),
+      lrs ? float64Bytes(lrs) : null,
     );
     return id;
   }
@@ -156,7 +154,7 @@ export class SqliteCurves implements CurvesRepository {
       losses: Buffer;
       lrs: Buffer | null;
     };
-    return { ...head, points: { steps: fromBlob(row.steps), losses: fromBlob(row.losses), lrs: row.lrs ? fromBlob(row.lrs) : null } };
+    return { ...head, points: { steps: float64FromBytes(row.steps), losses: float64FromBytes(row.losses), lrs: row.lrs ? float64FromBytes(row.lrs) : null } };
   }
 
   async get(id: number): Promise<Curve | undefined> {
@@ -166,7 +164,7 @@ export class SqliteCurves implements CurvesRepository {
   private writePoints(id: number, points: PointColumns): void {
     const { steps, losses, lrs } = points;
     this.db.prepare('UPDATE curves SET point_count = ?, first_step = ?, last_step = ? WHERE id = ?').run(steps.length, steps[0], steps[steps.length - 1], id);
-    this.db.prepare('UPDATE curve_points SET steps = ?, losses = ?, lrs = ? WHERE curve_id = ?').run(toBlob(steps), toBlob(losses), lrs ? toBlob(lrs) : null, id);
+    this.db.prepare('UPDATE curve_points SET steps = ?, losses = ?, lrs = ? WHERE curve_id = ?').run(float64Bytes(steps), float64Bytes(losses), lrs ? float64Bytes(lrs) : null, id);
   }
 
   async updatePoints(id: number, update: PointsUpdate): Promise<Curve | undefined> {
