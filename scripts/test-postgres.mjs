@@ -4,10 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 
-/**
- * The API test files (not the math, property or browser ones): what both engines must answer alike.
- * Left out for time: cooldown.test.ts (POST /plan-cooldown: heavy compute, one read of the store).
- */
+/** The API test files (not the math, property or browser ones): what both engines must answer alike. */
 const API_FILES = [
   'test/curves-api.test.ts',
   'test/fit-api.test.ts',
@@ -16,6 +13,10 @@ const API_FILES = [
   'test/live.test.ts',
   'test/hostile.test.ts',
   'test/metrics.test.ts',
+  'test/cooldown.test.ts',
+  'test/optimize-interval.test.ts',
+  'test/baselines-api.test.ts',
+  'test/schedules-list.test.ts',
 ];
 
 const url = process.env.LRCAST_TEST_DATABASE_URL;
