@@ -128,6 +128,20 @@ test('2 APIs + 2 workers on one database: 20 fits and 10 searches complete as in
     const counts = await db.query(`SELECT (SELECT COUNT(*)::int FROM ${schema}.fits) AS fits, (SELECT COUNT(*)::int FROM ${schema}.schedules) AS schedules`);
     assert.deepEqual(counts.rows[0], { fits: FITS.length, schedules: SEARCHES.length }, 'one stored fit per fit job and one schedule per search job');
 
+    // Synchronous requests to an API instance (LRCAST_ROLE=api) run on a worker too, and answer as one process does.
+    const syncFit = await call(apis[0]!.base!, 'POST', '/fit', FITS[0]);
+    assert.equal(syncFit.status, 201, JSON.stringify(syncFit.json));
+    assert.equal(fitKey(syncFit.json), reference.fits[0], 'a synchronous fit through the queue matches the single-process fit');
+    const syncSearch = await call(apis[1]!.base!, 'POST', '/optimize-schedule', SEARCHES[0]);
+    assert.equal(syncSearch.status, 200, JSON.stringify(syncSearch.json));
+    assert.equal(searchKey(syncSearch.json), reference.searches[0], 'a synchronous search through the queue matches the single-process search');
+    assert.equal(syncSearch.json.lrs.length, SEARCHES[0]!.totalSteps, 'with its per-step lrs');
+    // A synchronous request answered in the API process makes no job; through the queue it is a job, run by a worker
+    // (API instances take no deliveries).
+    const { rows: syncJobs } = await db.query(`SELECT kind, status, attempts FROM ${schema}.jobs ORDER BY id DESC LIMIT 2`);
+    for (const job of syncJobs) assert.deepEqual({ status: job.status, attempts: job.attempts }, { status: 'done', attempts: 1 }, JSON.stringify(job));
+    assert.deepEqual(syncJobs.map((j: { kind: string }) => j.kind).sort(), ['fit', 'optimize']);
+
     // A cancel sent to API B stops the search a worker runs for API A's request within 2 s.
     const long = { law: 'mpl', params: P25, totalSteps: 24000, peakLr: 3e-4, warmupSteps: 2160, space: 'free', restarts: 256, budgetMs: 120_000 };
     const { json } = await call(apis[0]!.base!, 'POST', '/optimize-schedule?async=1', long);

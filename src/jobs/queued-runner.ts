@@ -63,6 +63,7 @@ const warn = (what: string, err: unknown) => process.emitWarning(`${what}: ${(er
 
 export class QueuedJobRunner implements JobService {
   readonly exclusive: boolean;
+  readonly enqueueOnly: boolean;
   private readonly events = new EventEmitter();
   private readonly kinds = new Map<string, JobKind>();
   /** Jobs whose work runs in this process, by id. */
@@ -80,6 +81,7 @@ export class QueuedJobRunner implements JobService {
   ) {
     this.events.setMaxListeners(0);
     this.exclusive = options.role === 'all';
+    this.enqueueOnly = options.role === 'api';
     this.unlisten = queue.listen((event) => this.onQueueEvent(event));
   }
 

@@ -110,6 +110,8 @@ const warnUnrecorded = (id: number, err: unknown) => process.emitWarning(`job ${
 export class JobRunner implements JobService {
   /** One process on its store (SQLite): what a previous process left is its to take up. */
   readonly exclusive = true;
+  /** Jobs run here. */
+  readonly enqueueOnly = false;
   private readonly events = new EventEmitter();
   private readonly kinds = new Map<string, JobKind>();
   /** Jobs that have not ended, by id. */

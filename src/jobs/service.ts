@@ -13,6 +13,11 @@ export interface JobService {
    * processes share the store (LRCAST_ROLE=api or worker): their work in progress is not ours.
    */
   readonly exclusive: boolean;
+  /**
+   * True when this process runs no jobs (LRCAST_ROLE=api): a synchronous request's work goes
+   * through the queue to a worker too, and the request waits for it (await-job.ts).
+   */
+  readonly enqueueOnly: boolean;
   /** Say how jobs of `kind` run (before starting or recovering any). */
   define(kind: string, definition: JobKind): void;
   /** The kinds defined, e.g. for metrics that list every kind. */

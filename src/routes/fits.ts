@@ -22,6 +22,8 @@ import {
 import { FitInputError, inapplicableOption } from '../fit/options.js';
 import { FitPool, type FitRunHooks, type LeaveOneOutRun } from '../workers/fit-pool.js';
 import type { JobWork } from '../jobs/runner.js';
+import { awaitJob } from '../jobs/await-job.js';
+import { fullResult } from './jobs.js';
 import { countOutcome } from '../plugins/metrics.js';
 import { clientGoneError, clientGoneSignal } from './client-gone.js';
 import type { CurvesRepository, FitsRepository, StoredFit } from '../store/types.js';
@@ -269,7 +271,10 @@ export default async function fitRoutes(app: FastifyInstance) {
     // A client that goes away stops its fit (the main fit: once stored, the fit completes without it).
     const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
     try {
-      const fit = await fitAndStore(request.body, fitCurves, { signal });
+      // An API instance that runs no jobs (LRCAST_ROLE=api) has a worker fit it, and answers the same.
+      const fit = runner.enqueueOnly
+        ? ((await awaitJob(runner, await runner.start('fit', request.body as unknown as Record<string, unknown>), signal, (job) => fullResult(app.store, job).then((r) => r ?? {}))) as { id: number })
+        : await fitAndStore(request.body, fitCurves, { signal });
       reply.code(201).header('location', `/fits/${fit.id}`);
       return fit;
     } catch (error) {

@@ -20,6 +20,8 @@ import { lrsOmittedNote, MAX_RESULT_LRS } from './contracts/optimize.js';
 import { getLaw, type LawId } from '../laws/index.js';
 import type { AnswerIntervalSource } from '../optimize/answer-interval.js';
 import { intervalBasesOf } from './fit-interval-basis.js';
+import { awaitJob } from '../jobs/await-job.js';
+import { fullResult } from './jobs.js';
 import { intervalTask } from './predict.js';
 
 export type OptimizeBody = Omit<OptimizeInput, 'params'> & { fit?: number; law?: LawId; params?: number[]; curve?: number; interval?: number };
@@ -182,6 +184,19 @@ export default async function optimizeRoutes(app: FastifyInstance) {
       }
       // A client that goes away stops its search.
       const { signal, release } = clientGoneSignal(request, reply, 'the client closed the request');
+      // An API instance that runs no jobs (LRCAST_ROLE=api) has a worker search, and answers the same
+      // (with its lrs, expanded here from the stored spec: up to MAX_RESULT_LRS; longer searches run
+      // here, as in a single process, rather than expand millions of lrs on this event loop).
+      if (runner.enqueueOnly && resolved.totalSteps <= MAX_RESULT_LRS) {
+        try {
+          const jobId = await runner.start('optimize', resolved as unknown as Record<string, unknown>, searchJob(resolved, interval));
+          return await awaitJob(runner, jobId, signal, (job) => fullResult(app.store, job).then((r) => r ?? {}));
+        } catch (error) {
+          throw clientGoneError(signal, error);
+        } finally {
+          release();
+        }
+      }
       try {
         const { lrs, lrsJson, ...stored } = await storeSearchResult(app.store.schedules, resolved, await search(resolved, { signal, lrsJson: true, interval }));
         // The lrs come as JSON text from the worker: serializing millions of them here would hold the event loop.
