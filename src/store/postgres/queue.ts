@@ -33,6 +33,9 @@ const MAX_PAYLOAD = 7000;
 const queueName = (kind: string) => `lrcast_${kind.replace(/[^\w-]/g, '_')}`;
 const now = () => new Date().toISOString();
 
+/** The advisory lock key of the queue's setup (any constant apart from the migrations' MIGRATION_LOCK). */
+const QUEUE_SETUP_LOCK = 0x6c7271;
+
 export class PgJobQueue implements JobQueue {
   /** host:pid:random, so an operator (or a test) sees which process runs a job (jobs.owner starts with it). */
   readonly origin = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -70,10 +73,29 @@ export class PgJobQueue implements JobQueue {
   /** Start pg-boss (its schema created or migrated on first use) and the LISTEN connection, once. */
   start(): Promise<void> {
     this.started ??= (async () => {
-      await this.boss.start();
+      await this.underSetupLock(() => this.boss.start());
       await this.connectListener();
     })();
     return this.started;
+  }
+
+  /**
+   * Run pg-boss's setup (its schema install or migration, a queue's creation) under a session-level
+   * advisory lock: processes starting at once on an empty database otherwise run the same DDL
+   * together and PostgreSQL can answer one of them "deadlock detected" (seen in CI).
+   */
+  private async underSetupLock<T>(setup: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK]);
+      try {
+        return await setup();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_SETUP_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
   }
 
   /** The LISTEN connection; connected again (after a second) when it is lost, while the queue is open. */
@@ -115,7 +137,7 @@ export class PgJobQueue implements JobQueue {
   private ensureQueue(kind: string): Promise<void> {
     let created = this.createdQueues.get(kind);
     if (!created) {
-      created = this.start().then(() => this.boss.createQueue(queueName(kind)));
+      created = this.start().then(() => this.underSetupLock(() => this.boss.createQueue(queueName(kind))));
       created.catch(() => this.createdQueues.delete(kind));
       this.createdQueues.set(kind, created);
     }
