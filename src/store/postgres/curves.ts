@@ -8,6 +8,7 @@ import { iso, transaction, type Tx } from './db.js';
 import type { SizeLimit } from './size-limit.js';
 import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
 import { float64Bytes, float64FromBytes } from '../float64-bytes.js';
+import { forecastEntryOf, type ForecastRow } from '../forecast-row.js';
 
 interface CurveRow {
   id: number;
@@ -159,26 +160,12 @@ export class PgCurves implements CurvesRepository {
   }
 
   async forecasts(curveId: number, source: string, limit: number): Promise<CurveForecastEntry[]> {
-    const { rows } = await this.pool.query<{
-      source: string;
-      created_at: Date;
-      point_count: number;
-      last_step: number;
-      final_step: number;
-      final_loss: number | null;
-      lower: number | null;
-      upper: number | null;
-    }>('SELECT * FROM curve_forecasts WHERE curve_id = $1 AND source = $2 ORDER BY id DESC LIMIT $3', [curveId, source, limit]);
-    return rows.reverse().map((r) => ({
-      source: r.source,
-      createdAt: iso(r.created_at),
-      pointCount: r.point_count,
-      lastStep: r.last_step,
-      finalStep: r.final_step,
-      finalLoss: r.final_loss,
-      lower: r.lower,
-      upper: r.upper,
-    }));
+    const { rows } = await this.pool.query<ForecastRow<Date>>('SELECT * FROM curve_forecasts WHERE curve_id = $1 AND source = $2 ORDER BY id DESC LIMIT $3', [
+      curveId,
+      source,
+      limit,
+    ]);
+    return rows.reverse().map((row) => forecastEntryOf(row, iso(row.created_at)));
   }
 
   async delete(id: number): Promise<boolean> {

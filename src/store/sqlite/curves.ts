@@ -6,6 +6,7 @@ import type { Db } from './db.js';
 import type { PointColumns } from '../../curves/points.js';
 import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
 import { float64Bytes, float64FromBytes } from '../float64-bytes.js';
+import { forecastEntryOf, type ForecastRow } from '../forecast-row.js';
 
 interface CurveRow {
   id: number;
@@ -205,17 +206,8 @@ export class SqliteCurves implements CurvesRepository {
   async forecasts(curveId: number, source: string, limit: number): Promise<CurveForecastEntry[]> {
     const rows = this.db
       .prepare('SELECT * FROM curve_forecasts WHERE curve_id = ? AND source = ? ORDER BY id DESC LIMIT ?')
-      .all(curveId, source, limit) as { source: string; created_at: string; point_count: number; last_step: number; final_step: number; final_loss: number | null; lower: number | null; upper: number | null }[];
-    return rows.reverse().map((r) => ({
-      source: r.source,
-      createdAt: r.created_at,
-      pointCount: r.point_count,
-      lastStep: r.last_step,
-      finalStep: r.final_step,
-      finalLoss: r.final_loss,
-      lower: r.lower,
-      upper: r.upper,
-    }));
+      .all(curveId, source, limit) as ForecastRow<string>[];
+    return rows.reverse().map((row) => forecastEntryOf(row, row.created_at));
   }
 
   async delete(id: number): Promise<boolean> {
