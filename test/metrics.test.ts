@@ -55,7 +55,16 @@ test('GET /metrics: Prometheus text with request latency by route pattern, queue
     const ids = await Promise.all([long, long].map(async (payload) => (await app.inject({ method: 'POST', url: '/optimize-schedule?async=1', payload })).json().jobId as number));
     const depth = (await app.inject({ url: '/metrics' })).body;
     assert.equal(sample(depth, 'lrcast_job_queue_depth{kind="optimize",status="queued"}')! + sample(depth, 'lrcast_job_queue_depth{kind="optimize",status="running"}')!, 2);
-    for (const id of ids.reverse()) await app.inject({ method: 'DELETE', url: `/jobs/${id}` });
+    // Cancel the queued one first, then the running one (whichever the worker took: the two answers
+    // can come back in either order), so the queued one never starts.
+    const statusOf = async (id: number) => (await app.inject({ url: `/jobs/${id}` })).json().status as string;
+    let running: number | undefined;
+    for (let i = 0; i < 400 && running === undefined; i++) {
+      for (const id of ids) if ((await statusOf(id)) === 'running') running = id;
+      if (running === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(running !== undefined, 'one of the two searches runs');
+    for (const id of [...ids.filter((id) => id !== running), running]) await app.inject({ method: 'DELETE', url: `/jobs/${id}` });
     const after = (await app.inject({ url: '/metrics' })).body;
     assert.equal(sample(after, 'lrcast_job_duration_seconds_count{kind="optimize",status="cancelled"}'), 2);
     // The search that was running counts as cancelled; the queued one never ran.
