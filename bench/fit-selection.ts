@@ -1,6 +1,6 @@
 /**
  * How the default mpl fit procedure is chosen: every candidate procedure runs on the whole transfer
- * benchmark (bench/transfer-protocols.ts: the upstream protocol on 25M and 100M and 15 protocols on
+ * benchmark (bench/transfer-protocols.ts: the upstream protocol on 25M and 100M and 18 protocols on
  * the 124M runs), never on one protocol's test curves, and the rule below picks the default.
  *
  * Rule:
@@ -13,7 +13,8 @@
  * lra is a different law: it is reported beside them, not a candidate for the mpl default.
  *
  * Run: npm run bench:fit-selection [-- --workers=N] [--candidates=a,b] [--protocols=x,y]
- *   (24 candidates: about 13 minutes on 2 cores, 797 s in the committed run; longer when shared).
+ *   (33 candidates on 20 protocols: about 11 minutes on 2 cores, 658 s in the committed run; longer
+ *   when shared). bench/fit-selection-noise.ts then says how settled each group verdict is.
  *   --candidates / --protocols (substring match; `reference` is always kept as the baseline) run a
  *   subset while exploring: its tables go to stdout only; only a full run writes the figures that
  *   choose the default (bench/results/fit-selection.json and .md).
@@ -42,7 +43,9 @@ export const CANDIDATES: TransferMethod[] = [
   ...[1, 30, 300, 3000].map((k): TransferMethod => ({ label: `anchor k=${k}`, law: 'mpl', options: {}, procedure: `anchor k=${k}` })),
   { label: 'anchor L0/A/alpha width 0.01 k=30', law: 'mpl', options: {}, procedure: 'anchor L0/A/alpha width 0.01 k=30' },
   { label: 'freeze L0/A/alpha, map prior', law: 'mpl', options: {}, procedure: 'freeze L0/A/alpha, map prior' },
-  { label: 'reference, peak lr as 1e-3', law: 'mpl', options: {}, procedure: 'reference, peak lr as 1e-3' },
+  ...['1e-4', '1e-3', '3e-3'].map((u): TransferMethod => ({ label: `reference, peak lr as ${u}`, law: 'mpl', options: {}, procedure: `reference, peak lr as ${u}` })),
+  ...[1, 3, 10, 30, 100].map((w): TransferMethod => ({ label: `map, B held at the simplified start, w=${w}`, law: 'mpl', options: {}, procedure: `map, B held at the simplified start, w=${w}` })),
+  ...['L0/A/alpha/B', 'alpha/B'].map((held): TransferMethod => ({ label: `map, ${held} held at the simplified start, w=3`, law: 'mpl', options: {}, procedure: `map, ${held} held at the simplified start, w=3` })),
   { label: 'blend t=0.75', law: 'mpl', options: {}, procedure: 'blend t=0.75' },
   ...[1, 10].map((w): TransferMethod => ({ label: `select by leave-one-out: reference or map w=${w}`, law: 'mpl', options: {}, procedure: `select by leave-one-out: reference or map w=${w}` })),
   { label: 'lra (other law)', law: 'lra', options: {} },

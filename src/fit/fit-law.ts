@@ -33,7 +33,7 @@ import type { CurveFitMetrics, FitCurve, FitOptions, FitReport, FitRequest, Para
  * Defaults of the fit procedures; each law declares its own default method and iteration cap of
  * method 'converged' (its `fit`, src/laws/). mpl fits with method 'map' (map.ts: the reference's
  * simplified-model start, then Levenberg-Marquardt under a weak prior on the loss-drop shape, in
- * units of the curves' peak lr), chosen on the transfer benchmark's aggregate over 17 protocols of real runs (bench/fit-selection.ts,
+ * units of the curves' peak lr), chosen on the transfer benchmark's aggregate over 20 protocols of real runs (bench/fit-selection.ts,
  * figures in bench/results/fit-selection.md) against the reference procedure, the early-stopped Adam
  * of earlier versions ('adam') and the unregularized global fit ('converged').
  */
