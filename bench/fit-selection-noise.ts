@@ -13,7 +13,8 @@
  * And it reports the reference procedure measured against itself: the same procedure with the lrs
  * expressed in another unit (peak lr read as 1e-4, 3e-4, 1e-3, 3e-3), a change that should not
  * matter. Where those rows fail the 5% condition, the condition measures the reference's luck with
- * its units as much as the candidates' quality.
+ * its units as much as the candidates' quality. Last, every candidate against the reference's
+ * median over those unit readings (the reference as a distribution rather than one draw).
  *
  * Run: npm run bench:fit-selection-noise (seconds; needs bench/results/fit-selection.json).
  */
@@ -105,6 +106,28 @@ const unsettled = (label: string) =>
     }),
   );
 
+/**
+ * The reference as a distribution over its units: per group and metric, the median over the five
+ * unit readings (as given, and the peak lr read as 1e-4, 3e-4, 1e-3, 3e-3). Each candidate's groups
+ * more than 5% worse than that median.
+ */
+const groupAggregate = (scope: string, method: string) => results.aggregates.find((a) => a.scope === scope && a.method === method);
+const unitReadings = [REFERENCE, ...unitRows].filter((m) => groupAggregate('overall', m));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const medianOf = (scope: string, key: 'predE' | 'absFinalError') => median(unitReadings.map((m) => groupAggregate(scope, m)![key]));
+const againstMedian = (label: string) =>
+  GROUPS.flatMap((g) =>
+    (['predE', 'absFinalError'] as const).flatMap((key) => {
+      const mine = groupAggregate(g, label)?.[key];
+      const ref = medianOf(g, key);
+      return mine !== undefined && mine > 1.05 * ref ? [`${g} ${key === 'predE' ? 'PredE' : '|final|'} +${((mine / ref - 1) * 100).toFixed(1)}%`] : [];
+    }),
+  );
+const overallAgainstMedian = (label: string) => {
+  const o = groupAggregate('overall', label);
+  return o ? `${(o.predE / medianOf('overall', 'predE')).toFixed(3)} / ${(o.absFinalError / medianOf('overall', 'absFinalError')).toFixed(3)}` : '—';
+};
+
 const lines = [
   '# How settled is the 5%-per-group condition? (bench/fit-selection-noise.ts)',
   '',
@@ -119,6 +142,14 @@ const lines = [
   '## Every candidate',
   '',
   ...table(candidates),
+  '',
+  `## Against the reference's median over its ${unitReadings.length} unit readings`,
+  '',
+  `Per group and metric, the median of the reference run with the peak lr as given and read as 1e-4, 3e-4, 1e-3 and 3e-3 (${unitReadings.join('; ')}); overall: the ratio to that median (PredE / |final|); then the groups where a candidate is more than 5% worse than it.`,
+  '',
+  '| candidate | overall vs median | groups more than 5% worse than the median |',
+  '| --- | --- | --- |',
+  ...[REFERENCE, ...candidates].map((c) => `| ${c} | ${overallAgainstMedian(c)} | ${againstMedian(c).join('; ') || 'none'} |`),
   '',
   '## Unsettled verdicts',
   '',
