@@ -273,6 +273,8 @@ export const api = {
   getJob: (id: string) => request<Job>('GET', `/jobs/${encodeURIComponent(id)}`),
   cancelJob: (id: string) => request<Job>('DELETE', `/jobs/${encodeURIComponent(id)}`),
   scheduleDownload: (id: number | string, format: 'json' | 'csv' | 'pytorch') => `/schedules/${id}?format=${format}`,
+  /** A stored schedule with its `source` (the request that made it: fit, space, ...) and its lrs. */
+  getSchedule: (id: number) => request<StoredScheduleSummary & { lrs: number[] }>('GET', `/schedules/${id}?format=json`),
   /** The stored (optimized) schedules, newest first, without their lrs. */
   listSchedules: (limit = 20, offset = 0) => request<{ items: StoredScheduleSummary[]; total: number }>('GET', `/schedules?${q({ limit, offset })}`),
 };

@@ -4,11 +4,12 @@
  * are interpolated from its neighbours, marked "≈"), charts follow their container's width,
  * and charts sharing a `sync` key share the cursor and the x range (loss above, learning rate
  * below: same steps at the same pixels, zoom one and the other follows). Each chart has a small
- * toolbar: log x / log y, PNG and CSV export. uPlot draws 70,000-point curves on canvas without
- * trouble; we never thin observed data here.
+ * toolbar: log x / log y (kept in the view's URL as `log=`), PNG and CSV export. uPlot draws
+ * 70,000-point curves on canvas without trouble; we never thin observed data here.
  */
 import uPlot from 'uplot';
 import { h, fmtNum } from './ui.js';
+import { updateViewQuery, viewName, viewQuery } from './url-state.js';
 import type { Prediction } from './api.js';
 
 export const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#475569', '#ea580c', '#4f46e5', '#0d9488'];
@@ -221,6 +222,50 @@ const registry = new Map<string, uPlot>();
 
 const stepTick = (v: number) => (Math.abs(v) >= 1000 ? `${+(v / 1000).toFixed(1)}k` : String(+v.toPrecision(6)));
 
+/** Every chart made, for the URL's `log=` (those of the shown view). */
+const allCharts = new Set<Chart>();
+
+/** The charts of the shown view (their element inside `#view-<name>`) that have a URL key. */
+function shownCharts(): Chart[] {
+  const view = document.getElementById(`view-${viewName()}`);
+  return view ? [...allCharts].filter((c) => c.urlKey && view.contains(c.el)) : [];
+}
+
+/** The log axes of a `log=` value (`loss-chart:y,lr-chart:xy`) by chart key. */
+function parseLogAxes(text: string): Map<string, { x: boolean; y: boolean }> {
+  const out = new Map<string, { x: boolean; y: boolean }>();
+  for (const part of text.split(',')) {
+    const [key, axes = ''] = part.split(':');
+    if (key) out.set(key, { x: axes.includes('x'), y: axes.includes('y') });
+  }
+  return out;
+}
+
+/** Write the shown view's log axes into its URL as `log=<chart key>:<x|y|xy>,…` (no key while every axis is linear). */
+function writeLogAxes(): void {
+  const parts = shownCharts()
+    .filter((c) => c.logX || c.logY)
+    .map((c) => `${c.urlKey}:${c.logX ? 'x' : ''}${c.logY ? 'y' : ''}`);
+  updateViewQuery({ log: parts.join(',') || null });
+}
+
+/**
+ * On showing a view: its charts take the URL's `log=` (a chart it does not name goes linear); without
+ * `log=` (a tab link carries only the shared keys) they keep their axes and write them back, so the
+ * URL always says what the charts show.
+ */
+export function syncLogAxes(): void {
+  const asked = viewQuery().get('log');
+  if (asked !== null) {
+    const axes = parseLogAxes(asked);
+    for (const c of shownCharts()) {
+      const a = axes.get(c.urlKey);
+      c.applyLog(a?.x ?? false, a?.y ?? false);
+    }
+  }
+  writeLogAxes();
+}
+
 /** Charts by `sync` key: they share the cursor and the x range. */
 const xGroups = new Map<string, Set<Chart>>();
 /** Set while a shared x range is being applied (the setScale hooks it fires must not echo it). */
@@ -286,6 +331,12 @@ export class Chart {
     }
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this.el);
+    allCharts.add(this);
+  }
+
+  /** The chart's key in the URL's `log=`: its class name (e.g. `opt-loss`; unique per view), '' for none. */
+  get urlKey(): string {
+    return this.className;
   }
 
   /** The uPlot instance (null while empty). */
@@ -301,14 +352,25 @@ export class Chart {
     if (this.u && this.el.clientWidth > 0 && Math.abs(this.u.width - this.width()) > 2) this.u.setSize({ width: this.width(), height: this.opts.height });
   }
 
-  /** Switch an axis between linear and logarithmic (the plot is rebuilt; non-positive values are left out on a log axis). */
+  /**
+   * Switch an axis between linear and logarithmic (the plot is rebuilt; non-positive values are left
+   * out on a log axis) and say so in the URL's `log=`, so a reload or a shared link keeps it.
+   */
   setLog(axis: 'x' | 'y', on: boolean): void {
-    if (axis === 'x') this.logX = on;
-    else this.logY = on;
-    const btn = axis === 'x' ? this.logXBtn : this.logYBtn;
-    btn.setAttribute('aria-pressed', String(on));
-    btn.classList.toggle('on', on);
-    this.el.dataset[axis === 'x' ? 'logX' : 'logY'] = on ? '1' : '0';
+    this.applyLog(axis === 'x' ? on : this.logX, axis === 'y' ? on : this.logY);
+    if (shownCharts().includes(this)) writeLogAxes();
+  }
+
+  /** Both axes at once, as the URL asks (one rebuild, none when nothing changes); the URL is left as it is. */
+  applyLog(x: boolean, y: boolean): void {
+    if (x === this.logX && y === this.logY) return;
+    this.logX = x;
+    this.logY = y;
+    for (const [btn, on, key] of [[this.logXBtn, x, 'logX'], [this.logYBtn, y, 'logY']] as const) {
+      btn.setAttribute('aria-pressed', String(on));
+      btn.classList.toggle('on', on);
+      this.el.dataset[key] = on ? '1' : '0';
+    }
     this.set(this.series);
   }
 

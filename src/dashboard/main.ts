@@ -1,12 +1,13 @@
 /**
  * Dashboard entry: mounts the five views, hash routing between them, first data load, and the
  * shared URL state: `curves=1,2,3` (selection) and `fit=ID` ride in every view's query and in the
- * tab links, so a reload or a pasted link restores them (a view's own keys, e.g. What-if's `s=`,
- * stay with that view).
+ * tab links, so a reload or a pasted link restores them (a view's own keys, e.g. What-if's `s=`
+ * or its charts' log axes `log=`, stay with that view).
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { store } from './state.js';
+import { syncLogAxes } from './charts.js';
 import { h, setContent } from './ui.js';
 import { updateViewQuery, viewName, viewQuery } from './url-state.js';
 import { curvesView, curvesLoadError } from './views/curves.js';
@@ -78,6 +79,8 @@ function route(): void {
     writeShared();
   }
   views[current].show();
+  // The view's charts take the URL's `log=` (or write theirs into it).
+  syncLogAxes();
 }
 window.addEventListener('hashchange', route);
 route();

@@ -4,7 +4,8 @@
  * predicted curves with the 80% band of the optimized one, the improvement as an absolute loss
  * delta and a relative % (the API's `improvement`, README of the dashboard: "Improvement"),
  * download links (exact spec), and the list of past optimized schedules with "open in What-if".
- * The form's settings live in the URL (`#/optimize?total=…&peak=…`), so a reload or a link restores them.
+ * The form's settings live in the URL (`#/optimize?total=…&peak=…`), so a reload or a link restores them,
+ * and so does the search's job (`job=ID`): its result when done, its progress while it runs.
  */
 import { api, everyFor, followJob, toApiError, ApiError, INTERVAL_LEVEL, type Baseline, type Job, type OptimizeRequest, type OptimizeResult, type StoredScheduleSummary } from '../api.js';
 import { Chart, valueAt, type SeriesInput } from '../charts.js';
@@ -137,13 +138,16 @@ class OptimizeView {
 
   show(): void {
     this.readUrl();
+    // A reload or a pasted link naming another job than the one shown: show that one.
+    const job = viewName() === 'optimize' ? viewQuery().get('job') : null;
+    if (job && job !== this.currentJob) void this.restore(job);
     this.writeUrl();
     void this.loadHistory();
   }
 
-  /** The empty result: the 1-2-3 when no mpl fit exists yet, else what to press. */
+  /** The empty result: the 1-2-3 when no mpl fit exists yet, else what to press (a result, a run or a note stays). */
   private emptyCards(): void {
-    if (this.cards.dataset.state === 'result' || this.cards.dataset.state === 'running') return;
+    if (this.cards.dataset.state === 'result' || this.cards.dataset.state === 'running' || this.cards.dataset.state === 'note') return;
     const hasFit = store.fits.some((f) => f.optimizable === true);
     setContent(this.cards, hasFit || !store.fitsLoaded ? emptyState('No optimized schedule yet.', 'Choose a fit and run length, then press “Optimize schedule”.') : h('div', { class: 'grow' }, emptyState('No mpl fit yet: only mpl fits can be optimized.', 'Fit the mpl law in Fits first.'), firstRunSteps()));
   }
@@ -182,10 +186,10 @@ class OptimizeView {
     if (q.has('monotone')) this.monotone.checked = q.get('monotone') !== '0';
   }
 
-  /** Write the form's settings into the URL (only while this view shows). */
+  /** Write the form's settings and the job shown (`job=`) into the URL (only while this view shows). */
   private writeUrl(): void {
     if (viewName() !== 'optimize') return;
-    const changes: Record<string, string | null> = { space: this.space.value, monotone: this.monotone.checked ? '1' : '0' };
+    const changes: Record<string, string | null> = { space: this.space.value, monotone: this.monotone.checked ? '1' : '0', job: this.currentJob || null };
     for (const [name, key] of Object.entries(URL_KEYS)) changes[key] = this.inputs[name as keyof typeof URL_KEYS].value.trim() || null;
     if (this.space.value !== 'piecewise') changes.pieces = null;
     updateViewQuery(changes);
@@ -293,28 +297,105 @@ class OptimizeView {
       setContent(this.runStatus, errorState(err, 'The optimizer did not start'));
       return;
     }
-    this.bar.dataset.job = String(jobId);
-    this.currentJob = String(jobId);
+    await this.follow(String(jobId), req);
+  }
+
+  /**
+   * Follow job `jobId` (one started here, or one still running that the URL names) until it ends, then
+   * show how it ended; `req` is the request it ran with (for a restored job, `requestOf` its result).
+   * A job replaced meanwhile (a newer run, another link) is let go.
+   */
+  private async follow(jobId: string, req?: OptimizeRequest): Promise<void> {
+    this.bar.dataset.job = jobId;
+    this.currentJob = jobId;
+    this.writeUrl();
+    this.runBtn.disabled = true;
     this.cancelBtn.hidden = false;
     this.cards.dataset.state = 'running';
     setContent(this.cards, loadingState(`Optimizing job ${jobId}: progress on the left; results appear here when it is done.`));
     try {
-      const result = await followJob(jobId, (p, via) => {
+      const result = (await followJob(jobId, (p, via) => {
+        if (jobId !== this.currentJob) return;
         if (via === 'stream') this.bar.dataset.events = String(Number(this.bar.dataset.events) + 1);
         this.setProgress(p);
-      });
-      this.finish({ result: result as unknown as OptimizeResult }, true, req);
+      })) as unknown as OptimizeResult;
+      const ran = req ?? (await this.requestOf(result));
+      if (jobId === this.currentJob) this.finish({ result }, true, ran);
     } catch (err) {
-      this.finish({ error: err }, false, req);
+      if (jobId === this.currentJob) this.finish({ error: err }, false);
     }
   }
 
-  /** The job ended: done (show the result), cancelled or failed. */
-  private finish(job: Partial<Job> & { result?: OptimizeResult }, ok: boolean, req: OptimizeRequest): void {
+  /**
+   * Show the job the URL names (`job=`, after a reload or from a link): its result when done, its
+   * progress while queued or running; a job that failed, was cancelled or is not here (deleted, or
+   * another database) leaves a short note and `job=` is dropped.
+   */
+  private async restore(jobId: string): Promise<void> {
+    this.currentJob = jobId;
+    this.bar.dataset.job = jobId;
+    this.cards.dataset.state = 'running';
+    setContent(this.cards, loadingState(`Loading optimization job ${jobId}…`));
+    let job: Job;
+    try {
+      job = await api.getJob(jobId);
+    } catch (err) {
+      if (jobId !== this.currentJob) return;
+      const e = toApiError(err);
+      // 400: not a job id at all.
+      if (e.status === 404 || e.status === 400) return this.dropJob(`Optimization job ${jobId} was not found (deleted, or made with another database).`);
+      // Anything else (the server unreachable): say so, and keep `job=` so a reload tries again.
+      this.cards.dataset.state = '';
+      setContent(this.cards, errorState(e, `Could not load optimization job ${jobId}`));
+      return;
+    }
+    if (jobId !== this.currentJob) return;
+    if (job.kind !== 'optimize') return this.dropJob(`Job ${jobId} is not an optimization.`);
+    if (job.status === 'failed') return this.dropJob(`Optimization job ${jobId} failed${job.error ? `: ${toApiError(job.error).detail}` : ''}.`);
+    if (job.status === 'cancelled') return this.dropJob(`Optimization job ${jobId} was cancelled: nothing was stored.`);
+    this.resetProgress();
+    if (job.status === 'done' && job.result) {
+      const req = await this.requestOf(job.result);
+      if (jobId === this.currentJob) this.finish({ result: job.result }, true, req);
+      return;
+    }
+    this.setProgress(job);
+    await this.follow(jobId);
+  }
+
+  /** A job the URL named has no result to show: a short note in the result card, and `job=` out of the URL. */
+  private dropJob(note: string): void {
+    this.currentJob = '';
+    delete this.bar.dataset.job;
+    this.progressBox.hidden = true;
+    this.runBtn.disabled = false;
+    this.cards.dataset.state = 'note';
+    setContent(this.cards, h('div', { class: 'grow', 'data-testid': 'optimize-job-note' }, emptyState(note, 'Press “Optimize schedule” to run a new search.')));
+    this.writeUrl();
+  }
+
+  /**
+   * The request a restored job ran with, to draw its result as it was drawn: the fit and run length from
+   * its stored schedule (the form may have changed since the run, and the fit list may not be loaded
+   * yet); the warmup, which only sets the loss chart's y cap, from the form.
+   */
+  private async requestOf(r: OptimizeResult): Promise<OptimizeRequest> {
+    const form = this.readRequest(this.chosenFit() ?? store.currentFit ?? 0);
+    if (r.scheduleId === undefined || r.scheduleId === null) return form;
+    try {
+      const stored = await api.getSchedule(r.scheduleId);
+      return { ...form, fit: typeof stored.source.fit === 'number' ? stored.source.fit : form.fit, totalSteps: stored.totalSteps };
+    } catch {
+      return form;
+    }
+  }
+
+  /** The job ended: done (show the result, drawn for `req`), cancelled or failed. */
+  private finish(job: Partial<Job> & { result?: OptimizeResult }, ok: boolean, req?: OptimizeRequest): void {
     const { bar, barText } = this;
     this.runBtn.disabled = false;
     this.cancelBtn.hidden = true;
-    if (ok && job.result) {
+    if (ok && job.result && req) {
       bar.value = 1;
       bar.dataset.state = 'done';
       barText.textContent = `done · predicted final loss ${fmtLoss(job.result.predictedFinalLoss)}`;
