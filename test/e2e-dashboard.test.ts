@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { projectPath } from '../src/paths.js';
 import { fixtures } from './helpers.js';
-import { CHROMIUM, haveChromium, seededDashboard, type SeededDashboard } from './e2e/browser.js';
+import { dashboardForTest } from './e2e/browser.js';
 
 /** Two 25M curves logged at different steps (2160, 2288, … and 2176, 2304, …). */
 const COSINE = '25M/cosine_24000';
@@ -30,13 +30,9 @@ function interpolate(points: { step: number; loss: number }[], x: number): numbe
 }
 
 test('dashboard: interpolated hover, shared x, log axes, exports, URL state, optimize numbers, 390 px', { timeout: 6 * 60_000 }, async (t) => {
-  if (!haveChromium()) {
-    t.skip(`${CHROMIUM} is missing`);
-    return;
-  }
-  const d: SeededDashboard = await seededDashboard({ viewport: { width: 1440, height: 900 } });
+  const d = await dashboardForTest(t, { viewport: { width: 1440, height: 900 } });
+  if (!d) return;
   const { page, api, base, shot } = d;
-  t.diagnostic(`screenshots in ${d.shotDir}`);
   try {
     const [cosineId, constantId, wsdconId] = (await d.curveIds(...FIT_CURVES)) as [number, number, number];
     const mpl = await api('/fit', { curveIds: [cosineId, constantId, wsdconId], law: 'mpl' });

@@ -8,20 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHROMIUM, haveChromium, seededDashboard, type SeededDashboard } from './e2e/browser.js';
+import { dashboardForTest } from './e2e/browser.js';
 
 const FIT_CURVES = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'];
 /** Generous: the machine may be busy with other test runs. */
 const LONG = 3 * 60_000;
 
 test('dashboard URL state: log axes and the optimize result survive a reload', { timeout: 10 * 60_000 }, async (t) => {
-  if (!haveChromium()) {
-    t.skip(`${CHROMIUM} is missing`);
-    return;
-  }
-  const d: SeededDashboard = await seededDashboard({ viewport: { width: 1440, height: 900 } });
+  const d = await dashboardForTest(t, { viewport: { width: 1440, height: 900 } });
+  if (!d) return;
   const { page, api, base, shot } = d;
-  t.diagnostic(`screenshots in ${d.shotDir}`);
   const hash = () => page.evaluate(() => location.hash);
   /** A fresh page load of `url` (not a same-document hash change). */
   const load = async (url: string) => {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, statSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
@@ -143,4 +144,18 @@ export async function seededDashboard(options: { viewport?: { width: number; hei
     cleanup();
     throw err;
   }
+}
+
+/**
+ * The prologue of a dashboard test: the seeded dashboard (as `seededDashboard`), with the screenshot
+ * folder in the test's diagnostics; undefined, and the test skipped, where Chromium is missing.
+ */
+export async function dashboardForTest(t: TestContext, options: Parameters<typeof seededDashboard>[0] = {}): Promise<SeededDashboard | undefined> {
+  if (!haveChromium()) {
+    t.skip(`${CHROMIUM} is missing`);
+    return undefined;
+  }
+  const d = await seededDashboard(options);
+  t.diagnostic(`screenshots in ${d.shotDir}`);
+  return d;
 }
