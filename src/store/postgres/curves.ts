@@ -9,37 +9,13 @@ import type { SizeLimit } from './size-limit.js';
 import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
 import { float64Bytes, float64FromBytes } from '../float64-bytes.js';
 import { forecastEntryOf, type ForecastRow } from '../forecast-row.js';
+import { CURVE_INSERT_COLUMNS, curveInsertValues, curveSummaryOf, type CurveRow as StoredCurveRow } from '../curve-row.js';
 
-interface CurveRow {
-  id: number;
-  name: string;
-  created_at: Date;
-  meta: Record<string, unknown>;
-  schedule: string | null;
-  warmup_steps: number | null;
-  planned_schedule: string | null;
-  point_count: number;
-  first_step: number;
-  last_step: number;
-}
+type CurveRow = StoredCurveRow<Date, Record<string, unknown>>;
 
+const CURVE_COLUMNS = `id, ${CURVE_INSERT_COLUMNS}`;
 
-const CURVE_COLUMNS = 'id, name, created_at, meta, schedule, warmup_steps, planned_schedule, point_count, first_step, last_step';
-
-function summary(row: CurveRow): CurveSummary {
-  return {
-    id: row.id,
-    name: row.name,
-    createdAt: iso(row.created_at),
-    meta: row.meta,
-    schedule: row.schedule,
-    warmupSteps: row.warmup_steps,
-    plannedSchedule: row.planned_schedule,
-    pointCount: row.point_count,
-    firstStep: row.first_step,
-    lastStep: row.last_step,
-  };
-}
+const summary = (row: CurveRow): CurveSummary => curveSummaryOf(row, iso(row.created_at), row.meta);
 
 export class PgCurves implements CurvesRepository {
   constructor(
@@ -50,19 +26,8 @@ export class PgCurves implements CurvesRepository {
   private async insertOne(tx: Tx, curve: NewCurve): Promise<CurveSummary> {
     const { steps, losses, lrs } = curve.points;
     const { rows } = await tx.query<CurveRow>(
-      `INSERT INTO curves (name, created_at, meta, schedule, warmup_steps, planned_schedule, point_count, first_step, last_step)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${CURVE_COLUMNS}`,
-      [
-        curve.name,
-        new Date().toISOString(),
-        JSON.stringify(curve.meta ?? {}),
-        curve.schedule ?? null,
-        curve.warmupSteps ?? null,
-        curve.plannedSchedule ?? null,
-        steps.length,
-        steps[0],
-        steps[steps.length - 1],
-      ],
+      `INSERT INTO curves (${CURVE_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${CURVE_COLUMNS}`,
+      curveInsertValues(curve),
     );
     const row = rows[0]!;
     await tx.query('INSERT INTO curve_points (curve_id, steps, losses, lrs) VALUES ($1, $2, $3, $4)', [row.id, float64Bytes(steps), float64Bytes(losses), lrs ? float64Bytes(lrs) : null]);

@@ -5,38 +5,13 @@
 import type pg from 'pg';
 import { iso, transaction } from './db.js';
 import type { SizeLimit } from './size-limit.js';
-import type { LawId } from '../../laws/law.js';
 import type { IntervalBasis } from '../../predict/interval-basis.js';
 import type { FitsRepository, NewFit, Page, StoredFit } from '../types.js';
+import { FIT_COLUMNS, FIT_INSERT_COLUMNS, fitInsertValues, fitOf, type FitRow as StoredFitRow } from '../fit-row.js';
 
-interface FitRow {
-  id: number;
-  law: string;
-  created_at: Date;
-  curve_ids: number[];
-  options: Record<string, unknown>;
-  params: number[];
-  max_lr: number;
-  max_steps: number;
-  report: Record<string, unknown>;
-}
+type FitRow = StoredFitRow<Date, unknown>;
 
-/** The columns of a StoredFit (every one but interval_basis). */
-const FIT_COLUMNS = 'id, law, created_at, curve_ids, options, params, max_lr, max_steps, report';
-
-function fromRow(row: FitRow): StoredFit {
-  return {
-    id: row.id,
-    law: row.law as LawId,
-    createdAt: iso(row.created_at),
-    curveIds: row.curve_ids,
-    options: row.options,
-    params: row.params,
-    maxLr: row.max_lr,
-    maxSteps: row.max_steps,
-    report: row.report,
-  };
-}
+const fromRow = (row: FitRow): StoredFit => fitOf(row, iso(row.created_at), (value) => value);
 
 export class PgFits implements FitsRepository {
   constructor(
@@ -47,19 +22,8 @@ export class PgFits implements FitsRepository {
   async insert(fit: NewFit): Promise<StoredFit> {
     return transaction(this.pool, async (tx) => {
       const { rows } = await tx.query<FitRow>(
-        `INSERT INTO fits (law, created_at, curve_ids, options, params, max_lr, max_steps, report, interval_basis)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${FIT_COLUMNS}`,
-        [
-          fit.law,
-          new Date().toISOString(),
-          JSON.stringify(fit.curveIds),
-          JSON.stringify(fit.options),
-          JSON.stringify(fit.params),
-          fit.maxLr,
-          fit.maxSteps,
-          JSON.stringify(fit.report),
-          fit.intervalBasis ? JSON.stringify(fit.intervalBasis) : null,
-        ],
+        `INSERT INTO fits (${FIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${FIT_COLUMNS}`,
+        fitInsertValues(fit),
       );
       await this.limit.check(tx);
       return fromRow(rows[0]!);

@@ -7,35 +7,11 @@ import type { PointColumns } from '../../curves/points.js';
 import type { Curve, CurveForecastEntry, CurveSummary, CurvesRepository, NewCurve, Page, PointsUpdate } from '../types.js';
 import { float64Bytes, float64FromBytes } from '../float64-bytes.js';
 import { forecastEntryOf, type ForecastRow } from '../forecast-row.js';
+import { CURVE_INSERT_COLUMNS, curveInsertValues, curveSummaryOf, type CurveRow as StoredCurveRow } from '../curve-row.js';
 
-interface CurveRow {
-  id: number;
-  name: string;
-  created_at: string;
-  meta: string;
-  schedule: string | null;
-  warmup_steps: number | null;
-  planned_schedule: string | null;
-  point_count: number;
-  first_step: number;
-  last_step: number;
-}
+type CurveRow = StoredCurveRow<string, string>;
 
-
-function summary(row: CurveRow): CurveSummary {
-  return {
-    id: row.id,
-    name: row.name,
-    createdAt: row.created_at,
-    meta: JSON.parse(row.meta) as Record<string, unknown>,
-    schedule: row.schedule,
-    warmupSteps: row.warmup_steps,
-    plannedSchedule: row.planned_schedule,
-    pointCount: row.point_count,
-    firstStep: row.first_step,
-    lastStep: row.last_step,
-  };
-}
+const summary = (row: CurveRow): CurveSummary => curveSummaryOf(row, row.created_at, JSON.parse(row.meta) as Record<string, unknown>);
 
 /** Freeze a value and everything in it. */
 function deepFreeze<T>(value: T): T {
@@ -78,22 +54,7 @@ export class SqliteCurves implements CurvesRepository {
 
   private insertOne(curve: NewCurve): number {
     const { steps, losses, lrs } = curve.points;
-    const info = this.db
-      .prepare(
-        `INSERT INTO curves (name, created_at, meta, schedule, warmup_steps, planned_schedule, point_count, first_step, last_step)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        curve.name,
-        new Date().toISOString(),
-        JSON.stringify(curve.meta ?? {}),
-        curve.schedule ?? null,
-        curve.warmupSteps ?? null,
-        curve.plannedSchedule ?? null,
-        steps.length,
-        steps[0],
-        steps[steps.length - 1],
-      );
+    const info = this.db.prepare(`INSERT INTO curves (${CURVE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...curveInsertValues(curve));
     const id = Number(info.lastInsertRowid);
     this.db.prepare('INSERT INTO curve_points (curve_id, steps, losses, lrs) VALUES (?, ?, ?, ?)').run(
       id,

@@ -3,38 +3,13 @@
  * basis (its own column, read only by `intervalBasis`: lists and reads of fits leave its KBs alone).
  */
 import type { Db } from './db.js';
-import type { LawId } from '../../laws/law.js';
 import type { IntervalBasis } from '../../predict/interval-basis.js';
 import type { FitsRepository, NewFit, Page, StoredFit } from '../types.js';
+import { FIT_COLUMNS, FIT_INSERT_COLUMNS, fitInsertValues, fitOf, type FitRow as StoredFitRow } from '../fit-row.js';
 
-interface FitRow {
-  id: number;
-  law: string;
-  created_at: string;
-  curve_ids: string;
-  options: string;
-  params: string;
-  max_lr: number;
-  max_steps: number;
-  report: string;
-}
+type FitRow = StoredFitRow<string, string>;
 
-/** The columns of a StoredFit (every one but interval_basis). */
-const FIT_COLUMNS = 'id, law, created_at, curve_ids, options, params, max_lr, max_steps, report';
-
-function fromRow(row: FitRow): StoredFit {
-  return {
-    id: row.id,
-    law: row.law as LawId,
-    createdAt: row.created_at,
-    curveIds: JSON.parse(row.curve_ids),
-    options: JSON.parse(row.options),
-    params: JSON.parse(row.params),
-    maxLr: row.max_lr,
-    maxSteps: row.max_steps,
-    report: JSON.parse(row.report),
-  };
-}
+const fromRow = (row: FitRow): StoredFit => fitOf(row, row.created_at, (text) => JSON.parse(text));
 
 export class SqliteFits implements FitsRepository {
   constructor(private readonly db: Db) {}
@@ -45,22 +20,7 @@ export class SqliteFits implements FitsRepository {
   }
 
   async insert(fit: NewFit): Promise<StoredFit> {
-    const info = this.db
-      .prepare(
-        `INSERT INTO fits (law, created_at, curve_ids, options, params, max_lr, max_steps, report, interval_basis)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        fit.law,
-        new Date().toISOString(),
-        JSON.stringify(fit.curveIds),
-        JSON.stringify(fit.options),
-        JSON.stringify(fit.params),
-        fit.maxLr,
-        fit.maxSteps,
-        JSON.stringify(fit.report),
-        fit.intervalBasis ? JSON.stringify(fit.intervalBasis) : null,
-      );
+    const info = this.db.prepare(`INSERT INTO fits (${FIT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...fitInsertValues(fit));
     return this.getNow(Number(info.lastInsertRowid))!;
   }
 
