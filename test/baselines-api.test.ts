@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureCsv, fixtures, testApp } from './helpers.js';
+import { fixtures, testApp, uploadFixtures } from './helpers.js';
 import { BASELINES_MAX_STEPS } from '../src/routes/baselines.js';
 
 const q = encodeURIComponent;
@@ -18,13 +18,7 @@ let lraFit: number;
 
 before(async () => {
   ctx = await testApp();
-  const ids: Record<string, number> = {};
-  for (const entry of fixtures.filter((f) => TRAIN.includes(f.name))) {
-    const url = `/curves?name=${q(entry.name)}&schedule=${q(entry.schedule!)}`;
-    const res = await ctx.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/csv' }, payload: fixtureCsv(entry) });
-    assert.equal(res.statusCode, 201, res.body);
-    ids[entry.name] = res.json().id;
-  }
+  const ids = await uploadFixtures(ctx.app, (f) => TRAIN.includes(f.name));
   const curveIds = TRAIN.map((n) => ids[n]!);
   const mpl = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds, law: 'mpl', options: { leaveOneOut: false } } });
   assert.equal(mpl.statusCode, 201, mpl.body);

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { projectPath } from '../src/paths.js';
@@ -63,6 +65,18 @@ export const fixtures: FixtureEntry[] = readManifest().curves;
 
 export function fixtureCsv(entry: FixtureEntry): string {
   return readFileSync(projectPath('fixtures', entry.file), 'utf8');
+}
+
+/** Upload the fixture curves that `keep` selects, as CSV with their schedule spec (POST /curves, each a 201): their ids by name. */
+export async function uploadFixtures(app: FastifyInstance, keep: (entry: FixtureEntry) => boolean): Promise<Record<string, number>> {
+  const ids: Record<string, number> = {};
+  for (const entry of fixtures.filter(keep)) {
+    const url = `/curves?name=${encodeURIComponent(entry.name)}&schedule=${encodeURIComponent(entry.schedule!)}`;
+    const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'text/csv' }, payload: fixtureCsv(entry) });
+    assert.equal(res.statusCode, 201, res.body);
+    ids[entry.name] = res.json().id;
+  }
+  return ids;
 }
 
 /** The events of a finished server-sent event stream: `{event, data}` with data parsed as JSON. */

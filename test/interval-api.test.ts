@@ -7,7 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureCsv, fixtures, testApp } from './helpers.js';
+import { fixtureCsv, fixtures, testApp, uploadFixtures } from './helpers.js';
 
 const TRAIN = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'];
 const PUBLISHED_25M = '2.6514477,0.60115152,0.45295811,437.9464276,2.13245612,0.59785199,0.65523644';
@@ -20,13 +20,7 @@ let fitId: number;
 
 before(async () => {
   ctx = await testApp();
-  ids = {};
-  for (const entry of fixtures.filter((f) => f.name.startsWith('25M/'))) {
-    const url = `/curves?name=${q(entry.name)}&schedule=${q(entry.schedule!)}`;
-    const res = await ctx.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/csv' }, payload: fixtureCsv(entry) });
-    assert.equal(res.statusCode, 201, res.body);
-    ids[entry.name] = res.json().id;
-  }
+  ids = await uploadFixtures(ctx.app, (f) => f.name.startsWith('25M/'));
   const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds: TRAIN.map((n) => ids[n]!), law: 'mpl' } });
   assert.equal(res.statusCode, 201, res.body);
   fitId = res.json().id;

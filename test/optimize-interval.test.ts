@@ -9,7 +9,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureCsv, fixtures, parseEvents, testApp } from './helpers.js';
+import { parseEvents, testApp, uploadFixtures } from './helpers.js';
 
 const TRAIN = ['25M/cosine_24000', '25M/constant_24000', '25M/wsdcon_9'];
 const RUN = { totalSteps: 24000, peakLr: 3e-4, warmupSteps: 2160 };
@@ -22,13 +22,7 @@ let fitParams: number[];
 
 before(async () => {
   ctx = await testApp();
-  const ids: Record<string, number> = {};
-  for (const entry of fixtures.filter((f) => TRAIN.includes(f.name))) {
-    const url = `/curves?name=${q(entry.name)}&schedule=${q(entry.schedule!)}`;
-    const res = await ctx.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/csv' }, payload: fixtureCsv(entry) });
-    assert.equal(res.statusCode, 201, res.body);
-    ids[entry.name] = res.json().id;
-  }
+  const ids = await uploadFixtures(ctx.app, (f) => TRAIN.includes(f.name));
   const res = await ctx.app.inject({ method: 'POST', url: '/fit', payload: { curveIds: TRAIN.map((n) => ids[n]!), law: 'mpl' } });
   assert.equal(res.statusCode, 201, res.body);
   fitId = res.json().id;
