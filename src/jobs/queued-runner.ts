@@ -16,11 +16,11 @@
  *   for another worker, and fails them, with the reason, once they have had `maxAttempts` starts.
  * - A clean stop stops the running work and gives its jobs back to the queue (their start given back).
  */
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { JobQueue, JobsRepository, QueueEvent, StoredJob, UnfinishedCount } from '../store/types.js';
-import { INTERRUPTED_TWICE, type EndedJob, type JobEvent, type JobHooks, type JobKind, type JobOutcome, type JobWork, type Recovery } from './runner.js';
+import type { JobQueue, JobsRepository, QueueEvent, StoredJob } from '../store/types.js';
+import { INTERRUPTED_TWICE, type EndedJob, type JobEvent, type JobHooks, type JobOutcome, type JobWork, type Recovery } from './runner.js';
 import type { JobService } from './service.js';
+import { JobServiceBase } from './service-base.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -61,11 +61,9 @@ interface RunningJob {
 
 const warn = (what: string, err: unknown) => process.emitWarning(`${what}: ${(err as Error)?.message ?? err}`);
 
-export class QueuedJobRunner implements JobService {
+export class QueuedJobRunner extends JobServiceBase implements JobService {
   readonly exclusive: boolean;
   readonly enqueueOnly: boolean;
-  private readonly events = new EventEmitter();
-  private readonly kinds = new Map<string, JobKind>();
   /** Jobs whose work runs in this process, by id. */
   private readonly running = new Map<number, RunningJob>();
   /** The deliveries being handled here (resolved when handled). */
@@ -75,22 +73,14 @@ export class QueuedJobRunner implements JobService {
   private closed = false;
 
   constructor(
-    private readonly jobs: JobsRepository,
+    jobs: JobsRepository,
     private readonly queue: JobQueue,
     private readonly options: QueuedRunnerOptions,
   ) {
-    this.events.setMaxListeners(0);
+    super(jobs);
     this.exclusive = options.role === 'all';
     this.enqueueOnly = options.role === 'api';
     this.unlisten = queue.listen((event) => this.onQueueEvent(event));
-  }
-
-  define(kind: string, definition: JobKind): void {
-    this.kinds.set(kind, definition);
-  }
-
-  definedKinds(): string[] {
-    return [...this.kinds.keys()];
   }
 
   /** Start taking the queue's jobs (workers) and sweeping the jobs of dead workers (every process). Nothing is resumed here: the queue keeps every unfinished job. */
@@ -130,19 +120,6 @@ export class QueuedJobRunner implements JobService {
     return (await this.queue.enqueue(kind, request)).id;
   }
 
-  unfinishedCounts(): Promise<UnfinishedCount[]> {
-    return this.jobs.unfinishedCounts();
-  }
-
-  onEnded(listener: (ended: EndedJob) => void): () => void {
-    this.events.on('ended', listener);
-    return () => this.events.off('ended', listener);
-  }
-
-  job(id: number): Promise<StoredJob | undefined> {
-    return this.jobs.get(id);
-  }
-
   async cancel(id: number, reason = 'cancelled'): Promise<boolean> {
     // A cancel that finds the job cancelled already (a double click, two instances) is the same request.
     const before = await this.queue.cancel(id, reason);
@@ -154,12 +131,6 @@ export class QueuedJobRunner implements JobService {
     }
     this.stopLocal(id, reason);
     return true;
-  }
-
-  subscribe(id: number, listener: (event: JobEvent) => void): () => void {
-    const name = `job:${id}`;
-    this.events.on(name, listener);
-    return () => this.events.off(name, listener);
   }
 
   async close(): Promise<void> {

@@ -18,9 +18,9 @@
  * (`close`) stops the running work and leaves every unfinished job queued for the next start, its
  * interrupted start given back (see JobsRepository.requeue).
  */
-import { EventEmitter } from 'node:events';
-import type { JobsRepository, StoredJob, UnfinishedCount } from '../store/types.js';
+import type { JobsRepository, StoredJob } from '../store/types.js';
 import type { JobService } from './service.js';
+import { JobServiceBase } from './service-base.js';
 
 /** What a job publishes: progress (its data as reported), then done (the result), failed or cancelled (named as its final status). */
 export type JobEvent =
@@ -107,13 +107,11 @@ interface ActiveJob {
 const PROGRESS_WRITE_MS = 200;
 const warnUnrecorded = (id: number, err: unknown) => process.emitWarning(`job ${id}: could not record its state: ${(err as Error).message ?? err}`);
 
-export class JobRunner implements JobService {
+export class JobRunner extends JobServiceBase implements JobService {
   /** One process on its store (SQLite): what a previous process left is its to take up. */
   readonly exclusive = true;
   /** Jobs run here. */
   readonly enqueueOnly = false;
-  private readonly events = new EventEmitter();
-  private readonly kinds = new Map<string, JobKind>();
   /** Jobs that have not ended, by id. */
   private readonly active = new Map<number, ActiveJob>();
   /** Serial jobs waiting for their turn. */
@@ -122,18 +120,8 @@ export class JobRunner implements JobService {
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
 
-  constructor(private readonly jobs: JobsRepository) {
-    this.events.setMaxListeners(0);
-  }
-
-  /** Say how jobs of `kind` run (before starting or recovering any). */
-  define(kind: string, definition: JobKind): void {
-    this.kinds.set(kind, definition);
-  }
-
-  /** The kinds defined, e.g. for metrics that list every kind. */
-  definedKinds(): string[] {
-    return [...this.kinds.keys()];
+  constructor(jobs: JobsRepository) {
+    super(jobs);
   }
 
   /**
@@ -168,22 +156,6 @@ export class JobRunner implements JobService {
     return id;
   }
 
-  /** Queued and running jobs by kind and status, as stored (the queue depth, all processes on the store included). */
-  unfinishedCounts(): Promise<UnfinishedCount[]> {
-    return this.jobs.unfinishedCounts();
-  }
-
-  /** Listen to every job that ends here; returns the unsubscribe function. */
-  onEnded(listener: (ended: EndedJob) => void): () => void {
-    this.events.on('ended', listener);
-    return () => this.events.off('ended', listener);
-  }
-
-  /** The job as stored, or undefined. */
-  job(id: number): Promise<StoredJob | undefined> {
-    return this.jobs.get(id);
-  }
-
   /**
    * Cancel a job that has not ended. A queued or non-serial job ends cancelled, with `reason` as its
    * error, at once (its work is stopped); a running serial job is stopped and ends cancelled when its
@@ -204,13 +176,6 @@ export class JobRunner implements JobService {
     if (queued >= 0) this.queue.splice(queued, 1);
     await this.end(job, 'cancelled', reason);
     return true;
-  }
-
-  /** Listen to one job's events; returns the unsubscribe function. */
-  subscribe(id: number, listener: (event: JobEvent) => void): () => void {
-    const name = `job:${id}`;
-    this.events.on(name, listener);
-    return () => this.events.off(name, listener);
   }
 
   /**
