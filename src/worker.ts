@@ -11,59 +11,27 @@
  * renewing its jobs' heartbeats: the other processes hand them to another worker after
  * LRCAST_JOB_STALE_SECONDS (see src/jobs/queued-runner.ts).
  */
-import { buildApp } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { appOrFail, configOrFail, failAs, stopOnSignals } from './entry.js';
 import { describeDatabase, isDatabaseUrl } from './store/index.js';
 import { initBackend } from './optimize/backend.js';
 import { preloadExprParser } from './schedule/expr.js';
 
-const STOP_LIMIT_MS = 25_000;
-
-function fail(line: string): never {
-  console.error(`lrcast worker: ${line}`);
-  process.exit(1);
-}
-
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  fail(`bad configuration: ${error instanceof Error ? error.message : String(error)}`);
-}
+const fail = failAs('lrcast worker');
+const config = configOrFail(fail);
 if (!isDatabaseUrl(config.dbPath)) fail('a worker needs the shared database: set LRCAST_DATABASE_URL=postgres://... (on SQLite, `npm start` runs the jobs itself)');
 if (config.jobs.role === 'api') fail('LRCAST_ROLE=api serves the API only: a worker takes jobs (unset LRCAST_ROLE, or set it to worker)');
 
 const backend = await initBackend();
 preloadExprParser();
 
-let app: Awaited<ReturnType<typeof buildApp>>;
-try {
-  app = await buildApp({
-    dbPath: config.dbPath,
-    jobs: { ...config.jobs, role: 'worker' },
-    seed: false,
-    logger: { level: config.logLevel },
-  });
-} catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  fail(`failed to start (${describeDatabase(config.dbPath)}): ${message.split('\n')[0]}`);
-}
+const app = await appOrFail(fail, {
+  dbPath: config.dbPath,
+  jobs: { ...config.jobs, role: 'worker' },
+  seed: false,
+  logger: { level: config.logLevel },
+});
 
-let stopping = false;
-function stop(signal: NodeJS.Signals): void {
-  if (stopping) process.exit(1);
-  stopping = true;
-  app.log.info(`${signal}: stopping (running jobs go back to the queue)`);
-  setTimeout(() => process.exit(1), STOP_LIMIT_MS).unref();
-  app.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      app.log.error(error, 'stopping failed');
-      process.exit(1);
-    },
-  );
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+stopOnSignals(app, 'stopping (running jobs go back to the queue)');
 
 const kinds = config.jobs.kinds?.join(', ') ?? app.jobs.definedKinds().join(', ');
 app.log.info(`lrcast worker ready: jobs ${kinds}, ${config.jobs.concurrency ?? 'default'} at once per kind, ${describeDatabase(config.dbPath)}, optimizer backend ${backend}`);
