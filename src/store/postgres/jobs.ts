@@ -1,41 +1,14 @@
 /** Jobs on PostgreSQL: status, progress, best loss so far (optimize), attempts, and the result or error. */
 import type pg from 'pg';
 import { iso } from './db.js';
-import type { JobStatus, JobsRepository, StoredJob, UnfinishedCount } from '../types.js';
+import type { JobsRepository, StoredJob, UnfinishedCount } from '../types.js';
+import { jobOf, type JobRow as StoredJobRow } from '../job-row.js';
 
-export interface JobRow {
-  id: number;
-  kind: string;
-  status: JobStatus;
-  progress: number;
-  best_loss: number | null;
-  request: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  schedule_id: number | null;
-  attempts: number;
-  created_at: Date;
-  updated_at: Date;
-}
+export type JobRow = StoredJobRow<Date, Record<string, unknown>>;
 
 export const JOB_COLUMNS = 'id, kind, status, progress, best_loss, request, result, error, schedule_id, attempts, created_at, updated_at';
 
-export function jobFromRow(row: JobRow): StoredJob {
-  return {
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    progress: row.progress,
-    bestLoss: row.best_loss,
-    request: row.request,
-    result: row.result,
-    error: row.error,
-    scheduleId: row.schedule_id,
-    attempts: row.attempts,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
+export const jobFromRow = (row: JobRow): StoredJob => jobOf(row, iso, (value) => value);
 
 const now = () => new Date().toISOString();
 

@@ -1,38 +1,11 @@
 /** Jobs on SQLite: status, progress, best loss so far (optimize), attempts, and the result or error. */
 import type { Db } from './db.js';
-import type { JobStatus, JobsRepository, StoredJob, UnfinishedCount } from '../types.js';
+import type { JobsRepository, StoredJob, UnfinishedCount } from '../types.js';
+import { jobOf, type JobRow as StoredJobRow } from '../job-row.js';
 
-interface JobRow {
-  id: number;
-  kind: string;
-  status: JobStatus;
-  progress: number;
-  best_loss: number | null;
-  request: string;
-  result: string | null;
-  error: string | null;
-  schedule_id: number | null;
-  attempts: number;
-  created_at: string;
-  updated_at: string;
-}
+type JobRow = StoredJobRow<string, string>;
 
-function fromRow(row: JobRow): StoredJob {
-  return {
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    progress: row.progress,
-    bestLoss: row.best_loss,
-    request: JSON.parse(row.request),
-    result: row.result === null ? null : JSON.parse(row.result),
-    error: row.error,
-    scheduleId: row.schedule_id,
-    attempts: row.attempts,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+const fromRow = (row: JobRow): StoredJob => jobOf(row, (time) => time, (text) => JSON.parse(text));
 
 const now = () => new Date().toISOString();
 
