@@ -19,8 +19,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { projectPath } from '../src/paths.js';
+import { freePort } from '../test/multiprocess-helpers.js';
 
 const MPL_25M = '3.04045406,0.52468604,0.50786857,363.78751622,2.06560812,0.58279013,0.64142257';
 const duration = Number(argument('duration', '10'));
@@ -32,18 +32,6 @@ const HEALTH_P99_TARGET_MS = 50;
 function argument(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : fallback;
-}
-
-/** A free loopback port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The service on a fresh database with the demo curves; resolves once /health answers. */
