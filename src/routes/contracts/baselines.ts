@@ -1,6 +1,6 @@
 /** Contract of GET /baselines: the reference schedules of the optimize answer, for a stored fit and a run shape. */
 import { json, problem } from './common.js';
-import { MAX_STEPS } from './optimize.js';
+import { BASELINE_FOUR, MAX_STEPS } from './optimize.js';
 
 export const baselinesQuery = {
   type: 'object',
@@ -24,13 +24,7 @@ export const BaselineSet = {
     baselines: {
       type: 'object',
       description: "The same four as OptimizeResult.baselines for this fit and run (equal values): cosine to peak/10, linear to 0, constant, and the best WSD over decay fractions 5%..50% and shapes exp, linear, sqrt. Each is named by its `schedule` spec.",
-      required: ['cosine', 'linear', 'wsd', 'constant'],
-      properties: {
-        cosine: { $ref: 'Baseline#' },
-        linear: { $ref: 'Baseline#' },
-        wsd: { $ref: 'Baseline#' },
-        constant: { $ref: 'Baseline#' },
-      },
+      ...BASELINE_FOUR,
     },
   },
 } as const;

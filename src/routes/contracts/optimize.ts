@@ -108,6 +108,17 @@ export const Baseline = {
   },
 } as const;
 
+/** The four baselines of a run, each a Baseline (OptimizeResult.baselines and GET /baselines answer the same set). */
+export const BASELINE_FOUR = {
+  required: ['cosine', 'linear', 'wsd', 'constant'],
+  properties: {
+    cosine: { $ref: 'Baseline#' },
+    linear: { $ref: 'Baseline#' },
+    wsd: { $ref: 'Baseline#' },
+    constant: { $ref: 'Baseline#' },
+  },
+} as const;
+
 export const OptimizeResult = {
   $id: 'OptimizeResult',
   type: 'object',
@@ -147,13 +158,7 @@ export const OptimizeResult = {
       type: 'object',
       description:
         "Reference schedules under the same law and constraints. After a prefix each keeps the prefix and its `schedule` is the spec of the steps after it (step 0 = step prefixSteps), starting from the prefix's last lr.",
-      required: ['cosine', 'linear', 'wsd', 'constant'],
-      properties: {
-        cosine: { $ref: 'Baseline#' },
-        linear: { $ref: 'Baseline#' },
-        wsd: { $ref: 'Baseline#' },
-        constant: { $ref: 'Baseline#' },
-      },
+      ...BASELINE_FOUR,
     },
     improvement: {
       type: 'object',
