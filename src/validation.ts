@@ -6,7 +6,9 @@
  * coercion, so `"1"` is not the number 1 in a JSON body. A path/query property typed as a number
  * with a `pattern` has its pattern checked against its text before coercion (ajv would coerce `1e1`
  * to 10 first and never check it); one typed as an integer without a pattern of its own must be
- * written in decimal digits (INTEGER_TEXT), so `0x10`, `1e1`, `1.0` or ` 1` are not integers.
+ * written in decimal digits (INTEGER_TEXT), so `0x10`, `1e1`, `1.0` or ` 1` are not integers; and a
+ * number's text beyond float64 (hundreds of digits, `1e400`) is a 400, as in a JSON body, where ajv
+ * would coerce it to Infinity and let it through.
  *
  * JSON bodies: parsed with JSON.parse; a `__proto__` key (or `constructor.prototype`) anywhere is
  * a 400 that names it, not "not valid JSON"; so is a number beyond float64 (`1e309`, which
@@ -51,6 +53,8 @@ interface TextPattern {
   name: string;
   pattern: string;
   re: RegExp;
+  /** Typed integer or number: its text must also be within float64 (ajv would coerce a longer one to Infinity and let it through). */
+  numeric: boolean;
 }
 
 /** The text of an integer in a path or query string, unless its schema gives its own pattern: decimal digits, maybe signed. */
@@ -65,17 +69,22 @@ function textPatterns(schema: any): TextPattern[] {
   return Object.entries(properties).flatMap(([name, p]) => {
     if (!p || p.type === 'string') return [];
     const pattern = typeof p.pattern === 'string' ? p.pattern : p.type === 'integer' ? INTEGER_TEXT : p.type === 'number' ? NUMBER_TEXT : undefined;
-    return pattern === undefined ? [] : [{ name, pattern, re: new RegExp(pattern, 'u') }];
+    return pattern === undefined ? [] : [{ name, pattern, re: new RegExp(pattern, 'u'), numeric: p.type === 'integer' || p.type === 'number' }];
   });
 }
 
 /** `validate`, first checking the text of each property of `checks` against its pattern. */
 function withTextPatterns(checks: TextPattern[], validate: Validate): Validate {
   const wrapped: Validate = (data: any, ...rest: any[]) => {
-    for (const { name, pattern, re } of checks) {
+    for (const { name, pattern, re, numeric } of checks) {
       const raw = data?.[name];
-      if (typeof raw === 'string' && !re.test(raw)) {
+      if (typeof raw !== 'string') continue;
+      if (!re.test(raw)) {
         wrapped.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/pattern`, keyword: 'pattern', params: { pattern }, message: `must be written as a plain decimal ${pattern === NUMBER_TEXT ? 'number' : 'integer'} (pattern "${pattern}")` }];
+        return false;
+      }
+      if (numeric && !Number.isFinite(Number(raw))) {
+        wrapped.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/type`, keyword: 'type', params: {}, message: 'is beyond the float64 range (about 1.8e308): numbers must be finite' }];
         return false;
       }
     }

@@ -512,6 +512,27 @@ test('issue 12 (10): number-typed query parameters are plain decimal too: lambda
   }
 });
 
+test('query numbers beyond float64 (hundreds of digits, 1e400) are a 400 naming the key, not coerced to Infinity (a 404 "no fit with id Infinity" before)', async () => {
+  const { app, close } = await testApp();
+  try {
+    const digits = '9'.repeat(400);
+    const cases: [string, string][] = [
+      [`/predict?fit=${digits}&schedule=constant:peak=1e-3,total=100`, 'fit'],
+      [`/baselines?fit=${digits}&totalSteps=10&peakLr=1e-3&warmupSteps=0`, 'fit'],
+      [`/baselines?fit=1&totalSteps=10&peakLr=1e400&warmupSteps=0`, 'peakLr'],
+      [`/curves?limit=${digits}`, 'limit'],
+    ];
+    for (const [url, field] of cases) {
+      const res = await app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 400, `${url.slice(0, 60)}: ${res.body}`);
+      assert.equal(res.json().field, field);
+      assert.match(res.json().detail, /beyond the float64 range/);
+    }
+  } finally {
+    await close();
+  }
+});
+
 test('issue 12 (1): /schedules/expand bounds its answer and an expr spec bounds its inline work; uploads too', async () => {
   const { app, close } = await testApp();
   try {
